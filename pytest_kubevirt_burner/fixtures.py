@@ -1,0 +1,115 @@
+"""The plugin's fixtures: burner, kube_client, kube_sim and template_renderer."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .jobs.context import JobContext
+from .jobs.result import JobResult
+from .jobs.runner import JobFailed, cleanup_run, new_result, run_job
+from .jobspec import JobSpecError
+from .markers import job_for_item
+from .session import SESSION_KEY, BurnerSession
+
+
+def _session(request: pytest.FixtureRequest) -> BurnerSession:
+    return request.config.stash[SESSION_KEY]
+
+
+class Burner:
+    """Runs the job that the test's markers describe."""
+
+    def __init__(self, session: BurnerSession, item: pytest.Item) -> None:
+        self._session = session
+        self._item = item
+        self.results: list[JobResult] = []
+        self._cleanups: list[tuple[JobContext, list[tuple[str, str]]]] = []
+
+    def _renderer(self) -> Any:
+        from .templates import TemplateRenderer
+
+        return TemplateRenderer(self._item.path.parent)
+
+    def _watch_factory(self, client: Any) -> Any:
+        from .cluster.watch import ResilientWatch
+
+        def factory(target: Any, callback: Any) -> Any:
+            selector = ",".join(s for s in (target.label_selector, self._selector) if s)
+            return ResilientWatch(client, target.api_version, target.kind,
+                                  label_selector=selector, callback=callback)
+
+        return factory
+
+    def run(self, **overrides: Any) -> JobResult:
+        """Run the job (markers, with ``overrides`` applied) and return its result."""
+        session = self._session
+        try:
+            spec = job_for_item(self._item, overrides)
+        except JobSpecError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        if spec is None:
+            pytest.fail(f"{self._item.nodeid}: burner.run() needs a job marker such as "
+                        "@pytest.mark.density(...)", pytrace=False)
+        spec = spec.scaled(session.run.scale)
+        client = session.client()
+        ctx = JobContext(spec=spec, client=client, renderer=self._renderer(),
+                         uuid=session.run.uuid, runid=session.runid)
+        self._selector = ctx.run_selector
+        result = new_result(ctx, dry_run=session.run.dry_run)
+        self.results.append(result)
+        session.results.append(result)
+        try:
+            run_job(ctx, self._watch_factory(client), result)
+        except JobSpecError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        except JobFailed as exc:
+            result.errors.append(str(exc))
+            pytest.fail(str(exc), pytrace=False)
+        except BaseException:
+            ctx.stop.set()
+            raise
+        finally:
+            if spec.job_type == "create" and spec.cleanup and not result.dry_run:
+                self._cleanups.append((ctx, [(av, k) for k, av in result.kinds.items()]))
+        return result
+
+    def teardown(self) -> None:
+        """Delete what this test's jobs created (jobs with cleanup=True)."""
+        for ctx, kinds in reversed(self._cleanups):
+            with contextlib.suppress(Exception):
+                cleanup_run(ctx, kinds)
+        self._cleanups.clear()
+
+
+@pytest.fixture
+def burner(request: pytest.FixtureRequest) -> Iterator[Burner]:
+    """Runs the job described by the test's markers: ``burner.run() -> JobResult``."""
+    b = Burner(_session(request), request.node)
+    try:
+        yield b
+    finally:
+        b.teardown()
+
+
+@pytest.fixture(scope="session")
+def kube_client(request: pytest.FixtureRequest) -> Any:
+    """The session's rate-limit-aware cluster client (plain dicts in and out)."""
+    return _session(request).client()
+
+
+@pytest.fixture(scope="session")
+def kube_sim(request: pytest.FixtureRequest) -> Any:
+    """The simulated cluster of this session (started on first use): url, kubeconfig, ground truth."""
+    return _session(request).simulator()
+
+
+@pytest.fixture
+def template_renderer(request: pytest.FixtureRequest) -> Any:
+    """A sandboxed template renderer rooted at the test file's directory."""
+    from .templates import TemplateRenderer
+
+    return TemplateRenderer(request.node.path.parent)

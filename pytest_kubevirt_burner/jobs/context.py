@@ -1,0 +1,94 @@
+"""Everything a running job needs: spec, cluster client, renderer, run ids and the stop flag."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..jobspec import JobSpec, JobSpecError, ObjectSpec
+from . import labels
+
+
+class Renderer(Protocol):
+    """The part of the template renderer jobs use."""
+
+    def render_file(self, path: Path, variables: dict[str, Any]) -> list[dict[str, Any]]:
+        """Render a (multi-document) YAML template into objects."""
+        ...
+
+    def render_string(self, text: str, variables: dict[str, Any], *, source: str = ...) -> str:
+        """Render template text to a string."""
+        ...
+
+
+# called with (object as created, create-request-return time in ns since epoch)
+CreatedHook = Callable[[dict[str, Any], int], None]
+
+
+@dataclass
+class JobContext:
+    """Shared state of one job run."""
+
+    spec: JobSpec
+    client: Any  # cluster.client.ClusterClient
+    renderer: Renderer
+    uuid: str
+    runid: str
+    stop: threading.Event = field(default_factory=threading.Event)
+    on_created: CreatedHook | None = None
+    workers: int = 32
+    log: Callable[[str], None] = lambda _msg: None
+
+    @property
+    def base_labels(self) -> dict[str, str]:
+        """uuid, runid and job labels of this run."""
+        return labels.run_labels(self.uuid, self.runid, self.spec.name)
+
+    @property
+    def run_selector(self) -> str:
+        """Label selector matching exactly this run's objects of this job."""
+        return labels.selector(self.base_labels)
+
+    def variables(self, obj: ObjectSpec, iteration: int, replica: int) -> dict[str, Any]:
+        """Template variables: built-ins, then input_vars (which win on a clash)."""
+        builtins = {
+            "JobName": self.spec.name,
+            "Iteration": iteration,
+            "Replica": replica,
+            "UUID": self.uuid,
+            "RunID": self.runid,
+        }
+        return {**builtins, **obj.input_vars}
+
+    def render(self, index: int, obj: ObjectSpec, iteration: int, replica: int
+               ) -> list[dict[str, Any]]:
+        """Rendered, labelled documents of one replica of ``obj``."""
+        if obj.template is None:
+            raise JobSpecError(f"{self.spec.name}: objects[{index}] has no template")
+        docs = self.renderer.render_file(obj.template, self.variables(obj, iteration, replica))
+        lab = labels.object_labels(self.base_labels, index, iteration, replica)
+        return [labels.stamp(doc, lab) for doc in docs]
+
+    def sleep(self, seconds: float) -> bool:
+        """Sleep unless stopped; False when the job was stopped meanwhile."""
+        if seconds <= 0:
+            return not self.stop.is_set()
+        return not self.stop.wait(seconds)
+
+
+def iter_replicas(spec: JobSpec, iteration: int) -> Iterator[tuple[int, ObjectSpec, int]]:
+    """(object index, object, replica 1-based) created in ``iteration``."""
+    for index, obj in enumerate(spec.objects):
+        if obj.run_once and iteration > 0:
+            continue
+        for replica in range(1, obj.replicas + 1):
+            yield index, obj, replica
+
+
+def now_ns() -> int:
+    """Wall clock in nanoseconds since the epoch."""
+    return time.time_ns()

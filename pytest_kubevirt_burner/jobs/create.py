@@ -1,0 +1,159 @@
+"""The create job: namespaces, rate-limited creates from a worker pool, readiness, verification."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from ..cluster.ratelimit import TokenBucket
+from .context import JobContext, iter_replicas, now_ns
+from .labels import selector
+from .preflight import Plan
+from .result import JobResult
+from .waiters import ReadinessTracker
+
+
+class CreateJob:
+    """Runs one create job; results accumulate in ``self.result`` even if it is interrupted."""
+
+    def __init__(self, ctx: JobContext, plan: Plan, result: JobResult,
+                 tracker: ReadinessTracker | None) -> None:
+        self.ctx = ctx
+        self.plan = plan
+        self.result = result
+        self.tracker = tracker
+        self.limiter = TokenBucket(ctx.spec.qps, ctx.spec.burst)
+        self._lock = threading.Lock()
+        self._created: Counter[str] = Counter()
+        self._namespaces: set[str] = set()
+        self.first_create: float | None = None
+        self.last_create: float | None = None
+
+    # --- namespaces -----------------------------------------------------------------------
+    def ensure_namespace(self, name: str) -> None:
+        """Create the iteration's namespace with the run's labels (once)."""
+        if name in self._namespaces:
+            return
+        spec = self.ctx.spec
+        ns = {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": name,
+                "labels": {**spec.namespace_labels, **self.ctx.base_labels},
+                "annotations": dict(spec.namespace_annotations),
+            },
+        }
+        try:
+            self.ctx.client.create(ns, limiter=self.limiter)
+        except Exception as exc:
+            if not getattr(exc, "is_already_exists", lambda: False)():
+                raise
+        self._namespaces.add(name)
+
+    @property
+    def namespaces(self) -> list[str]:
+        """Namespaces this job made or used, in creation order."""
+        return sorted(self._namespaces)
+
+    # --- creates --------------------------------------------------------------------------
+    def _create_one(self, doc: dict[str, Any], namespace: str | None) -> None:
+        created = self.ctx.client.create(doc, namespace=namespace, limiter=None)
+        t_ns = now_ns()
+        with self._lock:
+            self._created[str(doc.get("kind"))] += 1
+            self.last_create = time.monotonic()
+        if self.ctx.on_created is not None:
+            self.ctx.on_created(created if isinstance(created, dict) else doc, t_ns)
+
+    def _collect(self, fut: Future[None], name: str) -> None:
+        exc = fut.exception()
+        if exc is not None:
+            with self._lock:
+                if len(self.result.errors) < 100:
+                    self.result.errors.append(f"create {name}: {exc}")
+
+    def run(self) -> None:
+        """Create every iteration, honouring qps/burst, delays, pod_wait and the stop flag."""
+        spec, ctx = self.ctx.spec, self.ctx
+        if spec.pre_create_namespaces:
+            for it in range(spec.iterations):
+                if self._namespaced_any():
+                    self.ensure_namespace(spec.namespace_for(it))
+        start = time.monotonic()
+        with ThreadPoolExecutor(max_workers=ctx.workers, thread_name_prefix="burner-create") as pool:
+            futures: list[Future[None]] = []
+            for it in range(spec.iterations):
+                if ctx.stop.is_set():
+                    break
+                ns = spec.namespace_for(it)
+                if self._namespaced_any():
+                    self.ensure_namespace(ns)
+                for index, obj, replica in iter_replicas(spec, it):
+                    if ctx.stop.is_set():
+                        break
+                    for doc in ctx.render(index, obj, it, replica):
+                        api_version, namespaced = self.plan.kinds[str(doc["kind"])]
+                        target_ns = None
+                        if namespaced:
+                            target_ns = (doc.get("metadata") or {}).get("namespace") or ns
+                        self.limiter.wait()
+                        if ctx.stop.is_set():
+                            break
+                        if self.first_create is None:
+                            self.first_create = time.monotonic()
+                        fut = pool.submit(self._create_one, doc, target_ns)
+                        name = (doc.get("metadata") or {}).get("name", "")
+                        fut.add_done_callback(lambda f, n=name: self._collect(f, n))
+                        futures.append(fut)
+                if spec.pod_wait and not spec.wait_when_finished and self.tracker is not None:
+                    self._wait_iteration(it)
+                if it < spec.iterations - 1 and not ctx.sleep(spec.job_iteration_delay):
+                    break
+            for fut in futures:
+                if not fut.done():
+                    fut.exception()
+        self.result.create_seconds = time.monotonic() - start
+
+    def _namespaced_any(self) -> bool:
+        return any(ns for _, ns in self.plan.kinds.values())
+
+    def _wait_iteration(self, iteration: int) -> None:
+        assert self.tracker is not None
+        done = iteration + 1
+        for kind in self.plan.expected:
+            per_iter = sum(
+                o.replicas for o in self.ctx.spec.objects if not o.run_once
+            )
+            self.tracker.set_expected(kind, min(self.plan.expected[kind], per_iter * done))
+        self.tracker.wait(self.ctx.spec.max_wait_timeout, self.ctx.stop)
+        for kind, count in self.plan.expected.items():
+            self.tracker.set_expected(kind, count)
+
+    def created(self) -> dict[str, int]:
+        """Objects created so far, by kind."""
+        with self._lock:
+            return dict(self._created)
+
+    def achieved_qps(self) -> float:
+        """Creates per second between the first and the last create request."""
+        total = sum(self.created().values())
+        if not total or self.first_create is None or self.last_create is None:
+            return 0.0
+        span = self.last_create - self.first_create
+        return total / span if span > 0 else float(total)
+
+
+def verify(ctx: JobContext, plan: Plan, result: JobResult) -> bool:
+    """LIST every created kind by the run's labels and compare with the expected counts."""
+    sel = selector(ctx.base_labels)
+    ok = True
+    for kind, (api_version, _) in plan.kinds.items():
+        found = len(ctx.client.list(api_version, kind, label_selector=sel))
+        result.found[kind] = found
+        if found != plan.expected.get(kind, 0):
+            ok = False
+    return ok

@@ -1,0 +1,160 @@
+"""Turns a JobSpec into a JobResult: preflight, cleanup, create or act, wait, verify."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..cluster.ratelimit import TokenBucket
+from ..jobspec import JobSpecError
+from .cleanup import delete_labelled, previous_runs_selector, this_run_selector
+from .context import JobContext
+from .create import CreateJob, verify
+from .preflight import Plan, build_plan
+from .readiness import WAITED_KINDS
+from .result import JobResult
+from .selectjobs import run_delete, run_patch, run_read
+from .waiters import ReadinessTracker, WaitTarget
+
+WatchFactory = Callable[..., Any]
+
+
+class JobFailed(Exception):
+    """The job ran but did not meet its goal; the message is what the test shows."""
+
+
+def _wait_targets(ctx: JobContext, plan: Plan) -> list[WaitTarget]:
+    spec = ctx.spec
+    targets: dict[str, WaitTarget] = {}
+    for obj in spec.objects:
+        if not obj.wait:
+            continue
+        opts = obj.wait_options
+        if opts.kind:
+            targets[opts.kind] = WaitTarget(
+                opts.api_version or "v1", opts.kind, 0, opts.custom_status_paths,
+                ",".join(f"{k}={v}" for k, v in opts.label_selector.items()),
+            )
+    for kind, (api_version, _) in plan.kinds.items():
+        if kind in targets or (spec.wait_for and kind not in spec.wait_for):
+            continue
+        custom = next((o.wait_options.custom_status_paths for o in spec.objects
+                       if o.wait and o.wait_options.custom_status_paths
+                       and not o.wait_options.kind), ())
+        if kind in WAITED_KINDS or custom:
+            targets[kind] = WaitTarget(api_version, kind, plan.expected.get(kind, 0), custom)
+    return list(targets.values())
+
+
+def preflight(ctx: JobContext) -> Plan:
+    """Validate everything the job will send; raise JobSpecError listing every problem."""
+    plan = build_plan(ctx)
+    if plan.problems:
+        raise JobSpecError("\n".join(dict.fromkeys(plan.problems)))
+    return plan
+
+
+def cleanup_previous(ctx: JobContext, plan: Plan) -> None:
+    """Delete leftovers of earlier runs of this job (kube-burner's cleanup at start)."""
+    limiter = TokenBucket(ctx.spec.qps, ctx.spec.burst)
+    report = delete_labelled(ctx.client, previous_runs_selector(ctx.spec.name),
+                             [(av, k) for k, (av, _) in plan.kinds.items()], limiter,
+                             ctx.spec.max_wait_timeout, ctx.stop)
+    if report.remaining:
+        raise JobFailed(f"{ctx.spec.name}: {report.remaining} objects of an earlier run are still "
+                        "being deleted after max_wait_timeout")
+
+
+def cleanup_run(ctx: JobContext, kinds: list[tuple[str, str]]) -> int:
+    """Delete this run's objects of this job; returns how many remain."""
+    limiter = TokenBucket(ctx.spec.qps, ctx.spec.burst)
+    report = delete_labelled(ctx.client, this_run_selector(ctx.uuid, ctx.spec.name), kinds,
+                             limiter, ctx.spec.max_wait_timeout)
+    return report.remaining
+
+
+def run_create(ctx: JobContext, plan: Plan, result: JobResult,
+               watch_factory: WatchFactory) -> None:
+    """The create job with watch-driven waiting and verification."""
+    spec = ctx.spec
+    result.expected = dict(plan.expected)
+    if spec.cleanup:
+        cleanup_previous(ctx, plan)
+    targets = _wait_targets(ctx, plan)
+    tracker = ReadinessTracker(targets, watch_factory) if targets else None
+    if tracker is not None:
+        tracker.start()
+    job = CreateJob(ctx, plan, result, tracker)
+    try:
+        job.run()
+        result.created = job.created()
+        result.qps_achieved = job.achieved_qps()
+        if ctx.stop.is_set():
+            raise KeyboardInterrupt
+        if tracker is not None and spec.wait_when_finished:
+            if not tracker.wait(spec.max_wait_timeout, ctx.stop):
+                if ctx.stop.is_set():
+                    raise KeyboardInterrupt
+                result.ready = tracker.ready_counts()
+                raise JobFailed(f"{spec.name}: not ready after max_wait_timeout "
+                                f"({spec.max_wait_timeout:g}s): {tracker.not_ready_report()}")
+            result.ready = tracker.ready_counts()
+    finally:
+        result.created = job.created()
+        if tracker is not None:
+            result.ready = tracker.ready_counts()
+            tracker.stop()
+    if not ctx.sleep(spec.job_pause):
+        raise KeyboardInterrupt
+    if spec.verify_objects:
+        result.verified = verify(ctx, plan, result)
+        if not result.verified and spec.error_on_verify:
+            detail = ", ".join(f"{k}: expected {result.expected.get(k, 0)}, found {n}"
+                               for k, n in result.found.items()
+                               if n != result.expected.get(k, 0))
+            raise JobFailed(f"{spec.name}: object verification failed ({detail})")
+    else:
+        result.verified = True
+
+
+def new_result(ctx: JobContext, dry_run: bool = False) -> JobResult:
+    """An empty result for ``ctx``'s job, stamped with its start time."""
+    spec = ctx.spec
+    return JobResult(job_name=spec.name, job_type=spec.job_type, uuid=ctx.uuid,
+                     dry_run=dry_run, qps_requested=spec.qps, started_at=time.time())
+
+
+def run_job(ctx: JobContext, watch_factory: WatchFactory, result: JobResult) -> JobResult:
+    """Run ``ctx.spec`` into ``result``, which is filled in as far as the job got."""
+    spec, dry_run = ctx.spec, result.dry_run
+    before = ctx.client.stats.snapshot() if hasattr(ctx.client, "stats") else None
+    try:
+        if spec.job_type == "create":
+            plan = preflight(ctx)
+            result.rendered = plan.rendered
+            result.kinds = {k: av for k, (av, _) in plan.kinds.items()}
+            result.expected = dict(plan.expected)
+            if dry_run:
+                result.verified = True
+                return result
+            run_create(ctx, plan, result, watch_factory)
+        elif dry_run:
+            result.verified = True
+        elif spec.job_type == "delete":
+            run_delete(ctx, result)
+        elif spec.job_type == "patch":
+            run_patch(ctx, result)
+        elif spec.job_type == "read":
+            run_read(ctx, result)
+        else:
+            raise JobSpecError(f"{spec.name}: job type {spec.job_type!r} is not supported")
+        return result
+    finally:
+        result.finished_at = time.time()
+        if before is not None:
+            after = ctx.client.stats.snapshot()
+            result.requests = after.total_requests - before.total_requests
+            result.retries = after.retries - before.retries
+            result.throttled_429 = after.http_429 - before.http_429
+            result.server_errors = after.http_5xx - before.http_5xx

@@ -1,0 +1,133 @@
+"""Watch-driven readiness tracking: no LIST polling, one watch per waited kind."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .readiness import is_ready, state_of
+
+# (event type, object, received_at_ns) -> None
+EventCallback = Callable[[str, dict[str, Any], int], None]
+
+
+@dataclass
+class WaitTarget:
+    """One kind to wait for: how many ready objects are expected, and how readiness is judged."""
+
+    api_version: str
+    kind: str
+    expected: int
+    custom: Sequence[tuple[str, str]] = ()
+    label_selector: str = ""
+
+
+@dataclass
+class _KindState:
+    target: WaitTarget
+    ready: dict[str, bool] = field(default_factory=dict)
+    state: dict[str, str] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ready_count(self) -> int:
+        return sum(1 for v in self.ready.values() if v)
+
+
+class WatchLike:
+    """What the tracker needs from a watch (cluster.watch.ResilientWatch satisfies it)."""
+
+    def start(self) -> None:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+    def stop(self) -> None:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+
+WatchFactory = Callable[[WaitTarget, EventCallback], Any]
+
+
+class ReadinessTracker:
+    """Tracks readiness of a job's objects per kind from watch events."""
+
+    def __init__(self, targets: Sequence[WaitTarget], watch_factory: WatchFactory) -> None:
+        self._cond = threading.Condition()
+        self._kinds: dict[str, _KindState] = {t.kind: _KindState(t) for t in targets}
+        self._watches = [watch_factory(t, self._callback(t.kind)) for t in targets]
+
+    def _callback(self, kind: str) -> EventCallback:
+        def on_event(etype: str, obj: dict[str, Any], _received_ns: int) -> None:
+            meta = obj.get("metadata") or {}
+            uid = meta.get("uid")
+            if not uid:
+                return
+            ks = self._kinds[kind]
+            with self._cond:
+                if etype == "DELETED":
+                    ks.ready.pop(uid, None)
+                    ks.state.pop(uid, None)
+                    ks.names.pop(uid, None)
+                else:
+                    ks.ready[uid] = is_ready(obj, ks.target.custom)
+                    ks.state[uid] = "Ready" if ks.ready[uid] else state_of(obj)
+                    ks.names[uid] = f"{meta.get('namespace', '')}/{meta.get('name', '')}".lstrip("/")
+                self._cond.notify_all()
+
+        return on_event
+
+    def start(self) -> None:
+        """Start every watch (before the first create, so no transition is missed)."""
+        for w in self._watches:
+            w.start()
+
+    def stop(self) -> None:
+        """Stop every watch."""
+        for w in self._watches:
+            w.stop()
+
+    def set_expected(self, kind: str, expected: int) -> None:
+        """Change how many ready objects of ``kind`` are expected (e.g. after scaling)."""
+        with self._cond:
+            self._kinds[kind].target.expected = expected
+
+    def done(self) -> bool:
+        """Whether every kind has its expected number of ready objects."""
+        return all(ks.ready_count >= ks.target.expected for ks in self._kinds.values())
+
+    def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
+        """Block until done, ``timeout`` seconds pass, or ``stop`` is set; True when done."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not self.done():
+                left = deadline - time.monotonic()
+                if left <= 0 or (stop is not None and stop.is_set()):
+                    return False
+                self._cond.wait(min(left, 0.5))
+            return True
+
+    def ready_counts(self) -> dict[str, int]:
+        """Ready objects per kind."""
+        with self._cond:
+            return {k: ks.ready_count for k, ks in self._kinds.items()}
+
+    def not_ready_report(self, limit: int = 5) -> str:
+        """``Pod: 3/10 ready (Pending: 7), first not ready: ns/a, ns/b`` for each lagging kind."""
+        parts = []
+        with self._cond:
+            for kind, ks in self._kinds.items():
+                if ks.ready_count >= ks.target.expected:
+                    continue
+                states = Counter(s for uid, s in ks.state.items() if not ks.ready.get(uid))
+                missing = ks.target.expected - len(ks.ready)
+                if missing > 0:
+                    states["not seen"] += missing
+                by_state = ", ".join(f"{s}: {n}" for s, n in states.most_common())
+                names = [ks.names[u] for u, r in ks.ready.items() if not r][:limit]
+                first = f"; first not ready: {', '.join(names)}" if names else ""
+                parts.append(f"{kind}: {ks.ready_count}/{ks.target.expected} ready "
+                             f"({by_state}){first}")
+        return "; ".join(parts)

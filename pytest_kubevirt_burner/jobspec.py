@@ -1,0 +1,325 @@
+"""Job and object specifications built from marker kwargs, validated before the cluster is touched."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from .durations import parse_duration
+
+JobType = Literal["create", "delete", "patch", "read", "kubevirt"]
+
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+PATCH_TYPES = {
+    "json": "application/json-patch+json",
+    "merge": "application/merge-patch+json",
+    "strategic": "application/strategic-merge-patch+json",
+    "apply": "application/apply-patch+yaml",
+}
+EXECUTION_MODES = ("parallel", "sequential")
+
+
+class JobSpecError(ValueError):
+    """A marker or config value is wrong; the message is one line naming what and where."""
+
+
+@dataclass(frozen=True)
+class WaitOptions:
+    """Override of what the waiter watches for an object (kube-burner's waitOptions)."""
+
+    api_version: str | None = None
+    kind: str | None = None
+    label_selector: dict[str, str] = field(default_factory=dict)
+    custom_status_paths: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    """One entry of a job's ``objects`` list."""
+
+    template: Path | None = None
+    replicas: int = 1
+    input_vars: dict[str, Any] = field(default_factory=dict)
+    run_once: bool = False
+    wait: bool = True
+    wait_options: WaitOptions = field(default_factory=WaitOptions)
+    churn: bool = True
+    # delete / patch / read / kubevirt targets
+    kind: str | None = None
+    api_version: str | None = None
+    label_selector: dict[str, str] = field(default_factory=dict)
+    patch_type: str | None = None
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job: kube-burner's job fields in snake_case, validated and normalised."""
+
+    name: str
+    job_type: JobType = "create"
+    objects: tuple[ObjectSpec, ...] = ()
+    iterations: int = 1
+    job_iteration_delay: float = 0.0
+    job_pause: float = 0.0
+    qps: float = 5.0
+    burst: int = 10
+    namespace: str = ""
+    namespaced_iterations: bool = True
+    iterations_per_namespace: int = 1
+    pre_create_namespaces: bool = False
+    namespace_labels: dict[str, str] = field(default_factory=dict)
+    namespace_annotations: dict[str, str] = field(default_factory=dict)
+    cleanup: bool = True
+    pod_wait: bool = False
+    wait_when_finished: bool = True
+    wait_for: tuple[str, ...] = ()
+    max_wait_timeout: float = 4 * 3600.0
+    wait_for_deletion: bool = True
+    verify_objects: bool = True
+    error_on_verify: bool = True
+    execution_mode: str = "parallel"
+    object_delay: float = 0.0
+    object_wait: bool = False
+    skip_indexing: bool = False
+    default_missing_keys_with_zero: bool = False
+    churn: dict[str, Any] | None = None
+
+    def scaled(self, factor: float) -> JobSpec:
+        """This job with its iterations (or, for one iteration, replicas) multiplied by factor."""
+        if factor == 1.0:
+            return self
+        if self.iterations > 1:
+            return replace(self, iterations=max(1, round(self.iterations * factor)))
+        objs = tuple(replace(o, replicas=max(1, round(o.replicas * factor))) for o in self.objects)
+        return replace(self, objects=objs)
+
+    def expected_count(self, obj: ObjectSpec) -> int:
+        """How many copies of ``obj`` (per rendered document) the job creates."""
+        return obj.replicas if obj.run_once else obj.replicas * self.iterations
+
+    def namespace_for(self, iteration: int) -> str:
+        """Namespace of ``iteration`` (kube-burner's naming)."""
+        if not self.namespaced_iterations:
+            return self.namespace
+        return f"{self.namespace}-{iteration // self.iterations_per_namespace}"
+
+
+JOB_FIELDS = {f.name for f in fields(JobSpec)} - {"job_type", "objects"}
+OBJECT_FIELDS = {f.name for f in fields(ObjectSpec)} | {"object_template"}
+SHORTHAND = {"template", "object_template", "replicas", "input_vars", "kind", "api_version",
+             "label_selector", "patch_type", "run_once", "wait", "wait_options"}
+DEFAULT_QPS, DEFAULT_BURST = 5.0, 10
+
+
+def dns1123(name: str) -> str:
+    """``test_vm_density`` -> ``test-vm-density`` (lowercase, invalid runs become '-')."""
+    out = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    return out[:63].rstrip("-") or "job"
+
+
+def _suggest(word: str, valid: set[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(valid), n=1, cutoff=0.5)
+    if not close:
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", word).lower()
+        close = [snake] if snake in valid else []
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+class _Checker:
+    """Type checks that name where the value came from."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def fail(self, msg: str) -> JobSpecError:
+        return JobSpecError(f"{self.where}: {msg}")
+
+    def integer(self, key: str, value: Any, minimum: int = 0) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(f"'{key}' must be an integer, got {value!r}")
+        if value < minimum:
+            raise self.fail(f"'{key}' must be >= {minimum}, got {value}")
+        return value
+
+    def number(self, key: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(f"'{key}' must be a number, got {value!r}")
+        if value < 0:
+            raise self.fail(f"'{key}' must be >= 0, got {value}")
+        return float(value)
+
+    def boolean(self, key: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(f"'{key}' must be true or false, got {value!r}")
+        return value
+
+    def duration(self, key: str, value: Any) -> float:
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise self.fail(f"'{key}': {exc}") from None
+
+    def mapping(self, key: str, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            raise self.fail(f"'{key}' must be a mapping with string keys, got {value!r}")
+        return dict(value)
+
+    def string_map(self, key: str, value: Any) -> dict[str, str]:
+        m = self.mapping(key, value)
+        return {k: str(v) for k, v in m.items()}
+
+    def string(self, key: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise self.fail(f"'{key}' must be a string, got {value!r}")
+        return value
+
+
+def _wait_options(chk: _Checker, raw: Any) -> WaitOptions:
+    m = chk.mapping("wait_options", raw)
+    valid = {"api_version", "kind", "label_selector", "custom_status_paths"}
+    for key in m:
+        if key not in valid:
+            raise chk.fail(f"unknown key 'wait_options.{key}'{_suggest(key, valid)}")
+    paths: list[tuple[str, str]] = []
+    for entry in m.get("custom_status_paths") or []:
+        if not isinstance(entry, dict) or set(entry) != {"key", "value"}:
+            raise chk.fail("'wait_options.custom_status_paths' entries must be {key, value}")
+        paths.append((str(entry["key"]), str(entry["value"])))
+    return WaitOptions(
+        api_version=m.get("api_version"),
+        kind=m.get("kind"),
+        label_selector=chk.string_map("wait_options.label_selector", m.get("label_selector", {})),
+        custom_status_paths=tuple(paths),
+    )
+
+
+def build_object(chk: _Checker, raw: dict[str, Any], base_dir: Path, job_type: JobType,
+                 index: int) -> ObjectSpec:
+    """Validate one ``objects`` entry."""
+    for key in raw:
+        if key not in OBJECT_FIELDS:
+            raise chk.fail(f"unknown key 'objects[{index}].{key}'{_suggest(key, OBJECT_FIELDS)}")
+    if "template" in raw and "object_template" in raw:
+        raise chk.fail(f"objects[{index}]: give 'template' or 'object_template', not both")
+    tpl_raw = raw.get("template", raw.get("object_template"))
+    template: Path | None = None
+    if tpl_raw is not None:
+        tpl = Path(chk.string(f"objects[{index}].template", tpl_raw))
+        template = tpl if tpl.is_absolute() else base_dir / tpl
+        if not template.is_file():
+            raise chk.fail(f"template file not found: {tpl_raw} (looked in {template.parent})")
+    elif job_type in ("create", "patch"):
+        raise chk.fail(f"objects[{index}] needs a 'template'")
+    kind = raw.get("kind")
+    selector = chk.string_map(f"objects[{index}].label_selector", raw.get("label_selector", {}))
+    if job_type in ("delete", "patch", "read", "kubevirt"):
+        if job_type != "kubevirt" and not kind:
+            raise chk.fail(f"objects[{index}] needs a 'kind'")
+        if not selector:
+            raise chk.fail(f"objects[{index}] needs a non-empty 'label_selector'")
+    patch_type = raw.get("patch_type")
+    if job_type == "patch":
+        if patch_type not in PATCH_TYPES and patch_type not in PATCH_TYPES.values():
+            raise chk.fail(
+                f"objects[{index}].patch_type must be one of {', '.join(PATCH_TYPES)}, "
+                f"got {patch_type!r}"
+            )
+        patch_type = PATCH_TYPES.get(patch_type, patch_type)
+    return ObjectSpec(
+        template=template,
+        replicas=chk.integer(f"objects[{index}].replicas", raw.get("replicas", 1)),
+        input_vars=chk.mapping(f"objects[{index}].input_vars", raw.get("input_vars", {})),
+        run_once=chk.boolean(f"objects[{index}].run_once", raw.get("run_once", False)),
+        wait=chk.boolean(f"objects[{index}].wait", raw.get("wait", True)),
+        wait_options=_wait_options(chk, raw.get("wait_options", {})),
+        churn=chk.boolean(f"objects[{index}].churn", raw.get("churn", True)),
+        kind=chk.string(f"objects[{index}].kind", kind) if kind is not None else None,
+        api_version=raw.get("api_version"),
+        label_selector=selector,
+        patch_type=patch_type,
+    )
+
+
+def build_job(where: str, job_type: JobType, kwargs: dict[str, Any], base_dir: Path,
+              default_name: str) -> JobSpec:
+    """Validate marker kwargs (already merged, closest wins) into a JobSpec."""
+    chk = _Checker(where)
+    valid = JOB_FIELDS | SHORTHAND | {"objects"}
+    for key in kwargs:
+        if key not in valid:
+            raise chk.fail(f"unknown keyword '{key}'{_suggest(key, valid)}")
+    short = {k: kwargs[k] for k in SHORTHAND if k in kwargs}
+    raw_objects = kwargs.get("objects")
+    if raw_objects is not None and short:
+        raise chk.fail(
+            f"give either 'objects=[...]' or the one-object shorthand, not both "
+            f"(found {', '.join(sorted(short))})"
+        )
+    if raw_objects is None:
+        raw_objects = [short] if short else []
+    if not isinstance(raw_objects, list | tuple) or not all(isinstance(o, dict) for o in raw_objects):
+        raise chk.fail("'objects' must be a list of mappings")
+    if not raw_objects:
+        raise chk.fail("the job has no objects: give 'template=' or 'objects=[...]'")
+    objects = tuple(
+        build_object(chk, dict(o), base_dir, job_type, i) for i, o in enumerate(raw_objects)
+    )
+    name = dns1123(chk.string("name", kwargs.get("name", default_name)))
+    if "name" in kwargs and kwargs["name"] != name:
+        raise chk.fail(f"'name' must be a DNS-1123 label (lowercase, digits, '-'), got {kwargs['name']!r}")
+    namespace = chk.string("namespace", kwargs.get("namespace", name))
+    if not DNS1123_LABEL.match(namespace) or len(namespace) > 57:
+        raise chk.fail(f"'namespace' must be a DNS-1123 label of at most 57 characters, got {namespace!r}")
+    qps = chk.number("qps", kwargs.get("qps", 0))
+    burst = chk.integer("burst", kwargs.get("burst", 0))
+    mode = kwargs.get("execution_mode", "sequential" if job_type in ("kubevirt", "delete", "read")
+                      else "parallel")
+    if mode not in EXECUTION_MODES:
+        raise chk.fail(f"'execution_mode' must be parallel or sequential, got {mode!r}")
+    wait_for = kwargs.get("wait_for", ())
+    if isinstance(wait_for, str) or not all(isinstance(k, str) for k in wait_for):
+        raise chk.fail(f"'wait_for' must be a list of kinds, got {wait_for!r}")
+    churn = kwargs.get("churn")
+    if churn is not None:
+        chk.mapping("churn", churn)
+    iterations = chk.integer("iterations", kwargs.get("iterations", 1), minimum=1)
+    per_ns = chk.integer("iterations_per_namespace", kwargs.get("iterations_per_namespace", 1), 1)
+    return JobSpec(
+        name=name,
+        job_type=job_type,
+        objects=objects,
+        iterations=1 if job_type == "delete" else iterations,
+        job_iteration_delay=chk.duration("job_iteration_delay", kwargs.get("job_iteration_delay", 0)),
+        job_pause=chk.duration("job_pause", kwargs.get("job_pause", 0)),
+        qps=qps if qps > 0 else DEFAULT_QPS,
+        burst=burst if burst > 0 else DEFAULT_BURST,
+        namespace=namespace,
+        namespaced_iterations=chk.boolean("namespaced_iterations",
+                                          kwargs.get("namespaced_iterations", True)),
+        iterations_per_namespace=per_ns,
+        pre_create_namespaces=chk.boolean("pre_create_namespaces",
+                                          kwargs.get("pre_create_namespaces", False)),
+        namespace_labels=chk.string_map("namespace_labels", kwargs.get("namespace_labels", {})),
+        namespace_annotations=chk.string_map("namespace_annotations",
+                                             kwargs.get("namespace_annotations", {})),
+        cleanup=chk.boolean("cleanup", kwargs.get("cleanup", True)),
+        pod_wait=chk.boolean("pod_wait", kwargs.get("pod_wait", False)),
+        wait_when_finished=chk.boolean("wait_when_finished",
+                                       kwargs.get("wait_when_finished", job_type != "delete")),
+        wait_for=tuple(wait_for),
+        max_wait_timeout=chk.duration("max_wait_timeout", kwargs.get("max_wait_timeout", "4h")),
+        wait_for_deletion=chk.boolean("wait_for_deletion", kwargs.get("wait_for_deletion", True)),
+        verify_objects=chk.boolean("verify_objects", kwargs.get("verify_objects", True)),
+        error_on_verify=chk.boolean("error_on_verify", kwargs.get("error_on_verify", True)),
+        execution_mode=mode,
+        object_delay=chk.duration("object_delay", kwargs.get("object_delay", 0)),
+        object_wait=chk.boolean("object_wait", kwargs.get("object_wait", False)),
+        skip_indexing=chk.boolean("skip_indexing", kwargs.get("skip_indexing", False)),
+        default_missing_keys_with_zero=chk.boolean(
+            "default_missing_keys_with_zero", kwargs.get("default_missing_keys_with_zero", False)
+        ),
+        churn=churn,
+    )

@@ -1,0 +1,106 @@
+"""Session state: the cluster (real or simulated), run ids, and the jobs' results."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import tempfile
+import uuid as uuidlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .jobs.result import JobResult
+from .options import RunConfig
+
+SESSION_KEY = pytest.StashKey["BurnerSession"]()
+
+
+class BurnerSession:
+    """One per pytest session; connects lazily, only when a burner test needs the cluster."""
+
+    def __init__(self, config: pytest.Config, run: RunConfig) -> None:
+        self.config = config
+        self.run = run
+        self.runid = str(uuidlib.uuid4())
+        self.results: list[JobResult] = []
+        self._client: Any = None
+        self._sim: Any = None
+        self._sim_dir: tempfile.TemporaryDirectory[str] | None = None
+        self.cluster_facts: dict[str, Any] = {}
+
+    # --- simulator ------------------------------------------------------------------------
+    def simulator(self) -> Any:
+        """The session's simulated cluster, started on first use."""
+        if self._sim is None:
+            from .sim.process import SimProcess
+
+            self._sim_dir = tempfile.TemporaryDirectory(prefix="kube-sim-")
+            base = Path(self._sim_dir.name)
+            sim = SimProcess(
+                kubeconfig=base / "kubeconfig",
+                nodes=self.run.kube_sim_nodes,
+                profile=self.run.kube_sim_profile,
+                ground_truth=base / "ground-truth.jsonl",
+            )
+            try:
+                sim.start()
+            except Exception as exc:
+                raise pytest.UsageError(f"--kube-sim: the simulator did not start: {exc}") from None
+            self._sim = sim
+            atexit.register(self.close)
+        return self._sim
+
+    # --- cluster --------------------------------------------------------------------------
+    def client(self) -> Any:
+        """The session's ClusterClient (connects on first use; UsageError on a bad target)."""
+        if self._client is None:
+            from .cluster import ClusterClient, ClusterError, resolve_target
+
+            try:
+                if self.run.kube_sim:
+                    target = resolve_target(str(self.simulator().kubeconfig), None)
+                else:
+                    target = resolve_target(self.run.kube_config, self.run.kube_context)
+                client = ClusterClient(target, max_workers=64)
+                version = client.server_version()
+                nodes = client.node_count()
+            except ClusterError as exc:
+                raise pytest.UsageError(str(exc)) from None
+            self.cluster_facts = {
+                "server": target.server,
+                "version": version,
+                "nodes": nodes,
+                "simulated": self.run.kube_sim,
+            }
+            self._client = client
+        return self._client
+
+    def header_lines(self) -> list[str]:
+        """Lines for the terminal header describing the cluster."""
+        if not self.cluster_facts:
+            return []
+        f = self.cluster_facts
+        sim = " (SIMULATED: embedded kube-sim, " + self.run.kube_sim_profile + " profile)" \
+            if f["simulated"] else ""
+        return [
+            f"kubevirt-burner: cluster {f['server']} Kubernetes {f['version']}, "
+            f"{f['nodes']} nodes{sim}",
+            f"kubevirt-burner: uuid {self.run.uuid}, metrics directory {self.run.metrics_directory}"
+            + (" (dry run: nothing is created)" if self.run.dry_run else ""),
+        ]
+
+    def close(self) -> None:
+        """Stop the simulator and release the client."""
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.close()
+            self._client = None
+        if self._sim is not None:
+            with contextlib.suppress(Exception):
+                self._sim.stop()
+            self._sim = None
+        if self._sim_dir is not None:
+            self._sim_dir.cleanup()
+            self._sim_dir = None

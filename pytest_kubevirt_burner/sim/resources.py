@@ -1,0 +1,195 @@
+"""The resource types the simulated API server serves, and a registry that CRDs extend."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+ALL_VERBS = (
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+)
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """One served resource: group/version/resource plus what discovery says of it."""
+
+    group: str
+    version: str
+    resource: str
+    kind: str
+    singular: str
+    namespaced: bool
+    short_names: tuple[str, ...] = ()
+    subresources: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = ALL_VERBS
+    categories: tuple[str, ...] = ()
+    # kinds whose status is only written through the /status subresource
+    has_status: bool = True
+
+    @property
+    def api_version(self) -> str:
+        """``v1`` for core, ``group/version`` otherwise."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def key(self) -> str:
+        """Storage key (version independent): ``group/resource``."""
+        return f"{self.group}/{self.resource}"
+
+    @property
+    def list_kind(self) -> str:
+        """Kind of the list object (``PodList``)."""
+        return f"{self.kind}List"
+
+
+@dataclass(frozen=True)
+class Subresource:
+    """A subresource served in discovery (``virtualmachines/start``)."""
+
+    group: str
+    version: str
+    parent: str
+    name: str
+    kind: str
+    verbs: tuple[str, ...]
+    namespaced: bool = True
+
+
+def _core(resource: str, kind: str, namespaced: bool = True, **kw: object) -> ResourceType:
+    return ResourceType("", "v1", resource, kind, kind.lower(), namespaced, **kw)  # type: ignore[arg-type]
+
+
+BUILTIN: tuple[ResourceType, ...] = (
+    _core("namespaces", "Namespace", False, short_names=("ns",), subresources=("status",)),
+    _core("nodes", "Node", False, short_names=("no",), subresources=("status",)),
+    _core("pods", "Pod", short_names=("po",), subresources=("status",), categories=("all",)),
+    _core("services", "Service", short_names=("svc",), subresources=("status",)),
+    _core("endpoints", "Endpoints", short_names=("ep",), has_status=False),
+    _core("configmaps", "ConfigMap", short_names=("cm",), has_status=False),
+    _core("secrets", "Secret", has_status=False),
+    _core("serviceaccounts", "ServiceAccount", short_names=("sa",), has_status=False),
+    _core(
+        "persistentvolumeclaims", "PersistentVolumeClaim", short_names=("pvc",),
+        subresources=("status",),
+    ),
+    _core(
+        "persistentvolumes", "PersistentVolume", False, short_names=("pv",),
+        subresources=("status",),
+    ),
+    _core("events", "Event", short_names=("ev",), has_status=False),
+    ResourceType("apps", "v1", "deployments", "Deployment", "deployment", True, ("deploy",),
+                 ("status", "scale"), categories=("all",)),
+    ResourceType("apps", "v1", "replicasets", "ReplicaSet", "replicaset", True, ("rs",),
+                 ("status", "scale"), categories=("all",)),
+    ResourceType("apps", "v1", "statefulsets", "StatefulSet", "statefulset", True, ("sts",),
+                 ("status", "scale"), categories=("all",)),
+    ResourceType("apps", "v1", "daemonsets", "DaemonSet", "daemonset", True, ("ds",),
+                 ("status",), categories=("all",)),
+    ResourceType("batch", "v1", "jobs", "Job", "job", True, (), ("status",), categories=("all",)),
+    ResourceType("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", "networkpolicy",
+                 True, ("netpol",), (), has_status=False),
+    ResourceType("kubevirt.io", "v1", "virtualmachines", "VirtualMachine", "virtualmachine",
+                 True, ("vm", "vms"), ("status",), categories=("all",)),
+    ResourceType("kubevirt.io", "v1", "virtualmachineinstances", "VirtualMachineInstance",
+                 "virtualmachineinstance", True, ("vmi", "vmis"), ("status",),
+                 categories=("all",)),
+    ResourceType("kubevirt.io", "v1", "virtualmachineinstancemigrations",
+                 "VirtualMachineInstanceMigration", "virtualmachineinstancemigration", True,
+                 ("vmim", "vmims"), ("status",), categories=("all",)),
+    ResourceType("kubevirt.io", "v1", "virtualmachineinstancereplicasets",
+                 "VirtualMachineInstanceReplicaSet", "virtualmachineinstancereplicaset", True,
+                 ("vmirs", "vmirss"), ("status", "scale"), categories=("all",)),
+    ResourceType("cdi.kubevirt.io", "v1beta1", "datavolumes", "DataVolume", "datavolume", True,
+                 ("dv", "dvs"), ("status",), categories=("all",)),
+    ResourceType("apiextensions.k8s.io", "v1", "customresourcedefinitions",
+                 "CustomResourceDefinition", "customresourcedefinition", False, ("crd", "crds"),
+                 ("status",)),
+)
+
+SUBRESOURCES_KUBEVIRT: tuple[Subresource, ...] = (
+    Subresource("subresources.kubevirt.io", "v1", "virtualmachines", "start", "", ("update",)),
+    Subresource("subresources.kubevirt.io", "v1", "virtualmachines", "stop", "", ("update",)),
+    Subresource("subresources.kubevirt.io", "v1", "virtualmachines", "restart", "", ("update",)),
+    Subresource("subresources.kubevirt.io", "v1", "virtualmachines", "migrate", "", ("update",)),
+    Subresource("subresources.kubevirt.io", "v1", "virtualmachines", "addvolume", "",
+                ("update",)),
+    Subresource("subresources.kubevirt.io", "v1", "virtualmachines", "removevolume", "",
+                ("update",)),
+    Subresource("subresources.kubevirt.io", "v1", "virtualmachineinstances", "pause", "",
+                ("update",)),
+    Subresource("subresources.kubevirt.io", "v1", "virtualmachineinstances", "unpause", "",
+                ("update",)),
+    Subresource("subresources.kubevirt.io", "v1", "virtualmachineinstances", "addvolume", "",
+                ("update",)),
+    Subresource("subresources.kubevirt.io", "v1", "virtualmachineinstances", "removevolume", "",
+                ("update",)),
+)
+
+
+@dataclass
+class Registry:
+    """Served resource types by group/version/resource and by kind; CRDs add to it at run time."""
+
+    _by_gvr: dict[tuple[str, str, str], ResourceType] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def builtin(cls) -> Registry:
+        """A registry holding the built-in types."""
+        reg = cls()
+        for rt in BUILTIN:
+            reg.add(rt)
+        return reg
+
+    def add(self, rt: ResourceType) -> None:
+        """Serve ``rt`` from now on."""
+        with self._lock:
+            self._by_gvr[(rt.group, rt.version, rt.resource)] = rt
+
+    def remove(self, group: str, version: str, resource: str) -> None:
+        """Stop serving a type (a deleted CRD)."""
+        with self._lock:
+            self._by_gvr.pop((group, version, resource), None)
+
+    def get(self, group: str, version: str, resource: str) -> ResourceType | None:
+        """The type served at ``/apis/group/version/resource`` (``group`` empty for core)."""
+        return self._by_gvr.get((group, version, resource))
+
+    def by_kind(self, api_version: str, kind: str) -> ResourceType | None:
+        """The type of an object with ``apiVersion`` and ``kind``."""
+        group, _, version = api_version.rpartition("/")
+        for rt in self._by_gvr.values():
+            if rt.group == group and rt.version == version and rt.kind == kind:
+                return rt
+        return None
+
+    def core(self, resource: str) -> ResourceType:
+        """A core v1 type by plural (``pods``); KeyError if unknown."""
+        return self._by_gvr[("", "v1", resource)]
+
+    def lookup(self, group: str, resource: str) -> ResourceType:
+        """A type by group and plural at its served version; KeyError if unknown."""
+        for rt in self._by_gvr.values():
+            if rt.group == group and rt.resource == resource:
+                return rt
+        raise KeyError(f"{resource}.{group}")
+
+    def __iter__(self) -> Iterator[ResourceType]:
+        return iter(list(self._by_gvr.values()))
+
+    def groups(self) -> dict[str, list[str]]:
+        """Served group -> versions (core group excluded)."""
+        out: dict[str, list[str]] = {}
+        for rt in self:
+            if rt.group and rt.version not in out.setdefault(rt.group, []):
+                out[rt.group].append(rt.version)
+        return out
