@@ -39,8 +39,10 @@ class Burner:
 
         def factory(target: Any, callback: Any) -> Any:
             selector = ",".join(s for s in (target.label_selector, self._selector) if s)
-            return ResilientWatch(client, target.api_version, target.kind,
-                                  label_selector=selector, callback=callback)
+            return ResilientWatch(
+                client, target.api_version, target.kind, label_selector=selector,
+                on_event=lambda ev: callback(ev.type, ev.obj, ev.received_at_ns),
+            )
 
         return factory
 

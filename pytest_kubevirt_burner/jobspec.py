@@ -227,7 +227,7 @@ def build_object(chk: _Checker, raw: dict[str, Any], base_dir: Path, job_type: J
                 f"objects[{index}].patch_type must be one of {', '.join(PATCH_TYPES)}, "
                 f"got {patch_type!r}"
             )
-        patch_type = PATCH_TYPES.get(patch_type, patch_type)
+        patch_type = PATCH_TYPES.get(str(patch_type), str(patch_type))
     return ObjectSpec(
         template=template,
         replicas=chk.integer(f"objects[{index}].replicas", raw.get("replicas", 1)),

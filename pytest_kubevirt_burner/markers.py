@@ -52,7 +52,7 @@ def job_marker(item: pytest.Item) -> str | None:
     found = [(name, item.get_closest_marker(name)) for name in JOB_MARKERS]
     present = [name for name, mark in found if mark is not None]
     if len(present) > 1:
-        own = [m.name for m in getattr(item, "own_markers", []) if m.name in JOB_MARKERS]
+        own = [str(m.name) for m in item.own_markers if m.name in JOB_MARKERS]
         if len(own) == 1:
             return own[0]
         raise JobSpecError(

@@ -16,7 +16,7 @@ def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup(GROUP, "Kubernetes/KubeVirt performance and scale tests")
 
     def opt(name: str, ini: str | None = None, ini_type: str = "string", **kw: object) -> None:
-        group.addoption(name, **kw)  # type: ignore[arg-type]
+        group.addoption(name, **kw)
         if ini:
             parser.addini(ini, str(kw.get("help", "")), type=ini_type)  # type: ignore[arg-type]
 

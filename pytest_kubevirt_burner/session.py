@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import tempfile
 import uuid as uuidlib
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +25,6 @@ class BurnerSession:
         self.results: list[JobResult] = []
         self._client: Any = None
         self._sim: Any = None
-        self._sim_dir: tempfile.TemporaryDirectory[str] | None = None
         self.cluster_facts: dict[str, Any] = {}
 
     # --- simulator ------------------------------------------------------------------------
@@ -36,17 +33,11 @@ class BurnerSession:
         if self._sim is None:
             from .sim.process import SimProcess
 
-            self._sim_dir = tempfile.TemporaryDirectory(prefix="kube-sim-")
-            base = Path(self._sim_dir.name)
-            sim = SimProcess(
-                kubeconfig=base / "kubeconfig",
-                nodes=self.run.kube_sim_nodes,
-                profile=self.run.kube_sim_profile,
-                ground_truth=base / "ground-truth.jsonl",
-            )
+            sim = SimProcess(nodes=self.run.kube_sim_nodes, profile=self.run.kube_sim_profile)
             try:
                 sim.start()
             except Exception as exc:
+                sim.cleanup()
                 raise pytest.UsageError(f"--kube-sim: the simulator did not start: {exc}") from None
             self._sim = sim
             atexit.register(self.close)
@@ -63,8 +54,8 @@ class BurnerSession:
                     target = resolve_target(str(self.simulator().kubeconfig), None)
                 else:
                     target = resolve_target(self.run.kube_config, self.run.kube_context)
-                client = ClusterClient(target, max_workers=64)
-                version = client.server_version()
+                client = ClusterClient(target, workers=64)
+                version = str(client.server_version().get("gitVersion", "unknown"))
                 nodes = client.node_count()
             except ClusterError as exc:
                 raise pytest.UsageError(str(exc)) from None
@@ -99,8 +90,5 @@ class BurnerSession:
             self._client = None
         if self._sim is not None:
             with contextlib.suppress(Exception):
-                self._sim.stop()
+                self._sim.cleanup()
             self._sim = None
-        if self._sim_dir is not None:
-            self._sim_dir.cleanup()
-            self._sim_dir = None

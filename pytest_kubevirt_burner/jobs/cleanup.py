@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..cluster.errors import ClusterError
 from ..cluster.ratelimit import TokenBucket
 from .labels import JOB, UUID
 
@@ -19,10 +20,6 @@ class CleanupReport:
     deleted: int = 0
     remaining: int = 0
     errors: int = 0
-
-
-def _is_gone(exc: Exception) -> bool:
-    return bool(getattr(exc, "is_not_found", lambda: False)())
 
 
 def delete_labelled(
@@ -56,11 +53,11 @@ def delete_labelled(
         if stop is not None and stop.is_set():
             break
         try:
-            client.delete(api_version, kind, name, namespace=namespace, limiter=limiter)
-            report.deleted += 1
-        except Exception as exc:
-            if not _is_gone(exc):
-                report.errors += 1
+            if client.delete(api_version, kind, name, namespace=namespace, missing_ok=True,
+                             limiter=limiter) is not None:
+                report.deleted += 1
+        except ClusterError:
+            report.errors += 1
     report.remaining = wait_gone(client, label_selector, kinds, timeout, stop)
     return report
 

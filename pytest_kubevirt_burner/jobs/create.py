@@ -6,8 +6,10 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
+from ..cluster.errors import ApiError
 from ..cluster.ratelimit import TokenBucket
 from .context import JobContext, iter_replicas, now_ns
 from .labels import selector
@@ -49,8 +51,8 @@ class CreateJob:
         }
         try:
             self.ctx.client.create(ns, limiter=self.limiter)
-        except Exception as exc:
-            if not getattr(exc, "is_already_exists", lambda: False)():
+        except ApiError as exc:
+            if not exc.is_already_exists:
                 raise
         self._namespaces.add(name)
 
@@ -69,7 +71,7 @@ class CreateJob:
         if self.ctx.on_created is not None:
             self.ctx.on_created(created if isinstance(created, dict) else doc, t_ns)
 
-    def _collect(self, fut: Future[None], name: str) -> None:
+    def _collect(self, fut: Future[None], *, name: str) -> None:
         exc = fut.exception()
         if exc is not None:
             with self._lock:
@@ -106,8 +108,8 @@ class CreateJob:
                         if self.first_create is None:
                             self.first_create = time.monotonic()
                         fut = pool.submit(self._create_one, doc, target_ns)
-                        name = (doc.get("metadata") or {}).get("name", "")
-                        fut.add_done_callback(lambda f, n=name: self._collect(f, n))
+                        name = str((doc.get("metadata") or {}).get("name", ""))
+                        fut.add_done_callback(partial(self._collect, name=name))
                         futures.append(fut)
                 if spec.pod_wait and not spec.wait_when_finished and self.tracker is not None:
                     self._wait_iteration(it)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import yaml
@@ -57,8 +58,8 @@ def run_delete(ctx: JobContext, result: JobResult) -> None:
         items = _targets(ctx, obj)
         result.expected[obj.kind or ""] = len(items)
         calls: list[Callable[[], Any]] = [
-            (lambda m=item["metadata"], av=api_version, k=obj.kind: ctx.client.delete(
-                av, k, m["name"], namespace=m.get("namespace"), limiter=None))
+            partial(ctx.client.delete, api_version, obj.kind, item["metadata"]["name"],
+                    namespace=item["metadata"].get("namespace"), missing_ok=True)
             for item in items
         ]
         _fire(ctx, result, calls, limiter, "delete")
@@ -96,9 +97,9 @@ def run_patch(ctx: JobContext, result: JobResult) -> None:
             items = _targets(ctx, obj)
             result.expected[obj.kind or ""] = len(items)
             calls: list[Callable[[], Any]] = [
-                (lambda m=item["metadata"], o=obj: ctx.client.patch(
-                    o.api_version or "v1", o.kind, m["name"], body,
-                    short[o.patch_type or ""], namespace=m.get("namespace")))
+                partial(ctx.client.patch, obj.api_version or "v1", obj.kind,
+                        item["metadata"]["name"], body, short[obj.patch_type or ""],
+                        namespace=item["metadata"].get("namespace"))
                 for item in items
             ]
             _fire(ctx, result, calls, limiter, "patch")
@@ -116,8 +117,8 @@ def run_read(ctx: JobContext, result: JobResult) -> None:
             items = _targets(ctx, obj)
             result.found[obj.kind or ""] = len(items)
             calls: list[Callable[[], Any]] = [
-                (lambda m=item["metadata"], o=obj: ctx.client.get(
-                    o.api_version or "v1", o.kind, m["name"], namespace=m.get("namespace")))
+                partial(ctx.client.get, obj.api_version or "v1", obj.kind,
+                        item["metadata"]["name"], namespace=item["metadata"].get("namespace"))
                 for item in items
             ]
             _fire(ctx, result, calls, limiter, "get")

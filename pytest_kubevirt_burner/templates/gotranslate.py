@@ -1,0 +1,329 @@
+"""Translate Go text/template source (kube-burner's dialect) into equivalent Jinja2 source.
+
+The output keeps every line of the input on the same line, so Jinja2 errors map back to the
+original template line. Go's dot (`.`) is tracked at translation time: the root data is the
+Jinja2 name `groot`, each `range`/`with` binds a fresh `gdotN`, and Go variables live in a
+Jinja2 namespace (`gns`) under unique names so assignments inside loops are visible outside,
+as in Go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from .errors import RenderFailure
+from .golex import Action, Token, split_source, tokenize
+
+__all__ = ["LENIENT_FUNCTIONS", "translate_go"]
+
+# Functions whose field arguments may be missing (a missing key is passed as nil): lets
+# `{{ .x | default 3 }}` work without defaultMissingKeysWithZero.
+LENIENT_FUNCTIONS = frozenset({"default", "empty", "coalesce", "required"})
+_INLINE = frozenset({"and", "or", "not"})
+
+
+@dataclass(slots=True)
+class _Operand:
+    expr: str
+    text: str
+    func: str | None = None
+    lenient: str | None = None
+
+
+@dataclass(slots=True)
+class _Block:
+    kind: str
+    line: int
+    closers: list[str]
+    dots_len: int
+    scopes_len: int
+    extra: list[str] = field(default_factory=list)
+
+
+class _Translator:
+    def __init__(self, functions: Collection[str]) -> None:
+        self.functions = functions
+        self.dots = ["groot"]
+        self.scopes: list[dict[str, str]] = [{}]
+        self.blocks: list[_Block] = []
+        self.counter = 0
+        self.uses_vars = False
+        self.line = 1
+        self.toks: list[Token] = []
+        self.pos = 0
+
+    # -- token helpers -------------------------------------------------------------------
+    def fail(self, message: str) -> RenderFailure:
+        return RenderFailure(message, self.line)
+
+    def peek(self, offset: int = 0) -> Token | None:
+        i = self.pos + offset
+        return self.toks[i] if i < len(self.toks) else None
+
+    def take(self) -> Token:
+        tok = self.peek()
+        if tok is None:
+            raise self.fail("unexpected end of action")
+        self.pos += 1
+        return tok
+
+    def fresh(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    # -- expressions ---------------------------------------------------------------------
+    def chain(self, base: str, is_root: bool, text: str, first: str | None = None) -> _Operand:
+        keys: list[str] = [] if first is None else [first]
+        while (tok := self.peek()) is not None and tok.kind == "field" and not tok.spaced:
+            self.pos += 1
+            keys.append(str(tok.value))
+            text += tok.text
+        if not keys:
+            return _Operand(base, text)
+        args = ", ".join(repr(k) for k in keys)
+        fn = "kbv" if is_root else "kbf"
+        return _Operand(f"{fn}({base}, {args})", text, lenient=f"{fn}l({base}, {args})")
+
+    def operand(self) -> _Operand:
+        tok = self.take()
+        kind = tok.kind
+        if kind in ("string", "number"):
+            return _Operand(repr(tok.value), tok.text)
+        if kind == "bool":
+            return _Operand("True" if tok.value else "False", tok.text)
+        if kind == "nil":
+            return _Operand("None", "nil")
+        if kind == "field":
+            return self.chain(self.dots[-1], self.dots[-1] == "groot", tok.text, str(tok.value))
+        if kind == "dot":
+            return _Operand(self.dots[-1], ".")
+        if kind == "var":
+            name = str(tok.value)
+            if not name:
+                return self.chain("groot", True, "$")
+            for scope in reversed(self.scopes):
+                if name in scope:
+                    return self.chain(scope[name], False, tok.text)
+            raise self.fail(f"undefined variable '${name}'")
+        if kind == "ident":
+            name = str(tok.value)
+            if name not in self.functions and name not in _INLINE:
+                raise self.fail(f"function '{name}' not defined")
+            return _Operand(f"{name}()", name, func=name)
+        if kind == "(":
+            inner = self.pipeline()
+            close = self.take()
+            if close.kind != ")":
+                raise self.fail(f"unexpected {close.text!r} in parenthesized pipeline")
+            return self.chain(f"({inner})", False, "(...)")
+        raise self.fail(f"unexpected {tok.text!r} in command")
+
+    def command(self, piped: str | None, piped_lenient: str | None = None) -> _Operand:
+        ops: list[_Operand] = []
+        while (tok := self.peek()) is not None and tok.kind not in ("|", ")"):
+            ops.append(self.operand())
+        if not ops:
+            raise self.fail("missing value for command")
+        head = ops[0]
+        if head.func is None:
+            if len(ops) > 1 or piped is not None:
+                raise self.fail(f"can't give argument to non-function {head.text}")
+            return head
+        lenient = head.func in LENIENT_FUNCTIONS
+        args = [op.lenient if lenient and op.lenient else op.expr for op in ops[1:]]
+        if piped is not None:
+            args.append(piped_lenient if lenient and piped_lenient else piped)
+        name = head.func
+        if name in _INLINE:
+            return _Operand(self.inline(name, args), name)
+        return _Operand(f"{name}({', '.join(args)})", name)
+
+    def inline(self, name: str, args: list[str]) -> str:
+        if name == "not":
+            if len(args) != 1:
+                raise self.fail(f"wrong number of args for not: want 1 got {len(args)}")
+            return f"(not {args[0]})"
+        if not args:
+            raise self.fail(f"wrong number of args for {name}: want at least 1 got 0")
+        expr = args[-1]
+        for arg in reversed(args[:-1]):
+            expr = f"({expr} if {arg} else {arg})" if name == "and" else f"({arg} if {arg} else {expr})"
+        return expr
+
+    def pipeline(self) -> str:
+        result = self.command(None)
+        while (tok := self.peek()) is not None and tok.kind == "|":
+            self.pos += 1
+            result = self.command(result.expr, result.lenient)
+        return result.expr
+
+    def declaration(self, max_vars: int) -> tuple[list[str], str | None]:
+        """Parse an optional `$a[, $b] :=`/`=` prefix; return the names and the operator."""
+        names: list[str] = []
+        i = 0
+        while (tok := self.peek(i)) is not None and tok.kind == "var" and tok.value:
+            names.append(str(tok.value))
+            nxt = self.peek(i + 1)
+            if nxt is not None and nxt.kind in (":=", "=") and len(names) <= max_vars:
+                self.pos += i + 2
+                return names, nxt.kind
+            if nxt is None or nxt.kind != "," or len(names) >= max_vars:
+                break
+            i += 2
+        return [], None
+
+    def bind(self, name: str, op: str) -> str:
+        self.uses_vars = True
+        if op == "=":
+            for scope in reversed(self.scopes):
+                if name in scope:
+                    return scope[name]
+            raise self.fail(f"undefined variable '${name}'")
+        store = f"gns.{self.fresh('v')}"
+        self.scopes[-1][name] = store
+        return store
+
+    # -- actions -------------------------------------------------------------------------
+    def open_block(self, kind: str, closer: str) -> _Block:
+        block = _Block(kind, self.line, [closer], len(self.dots), len(self.scopes))
+        self.blocks.append(block)
+        self.scopes.append({})
+        return block
+
+    def with_tags(self, decl_scope: bool) -> tuple[list[str], str]:
+        names, op = self.declaration(1)
+        expr = self.pipeline()
+        tags = []
+        if names and op:
+            store = self.bind(names[0], op)
+            tags.append(f"{{% set {store} = {expr} %}}")
+            expr = store
+        dot = self.fresh("gdot")
+        tags += [f"{{% set {dot} = {expr} %}}", f"{{% if {dot} %}}"]
+        return tags, dot
+
+    def keyword(self, word: str) -> list[str]:
+        if word == "if":
+            block = self.open_block("if", "{% endif %}")
+            names, op = self.declaration(1)
+            expr = self.pipeline()
+            if names and op:
+                store = self.bind(names[0], op)
+                return [f"{{% set {store} = {expr} %}}", f"{{% if {store} %}}"]
+            del block
+            return [f"{{% if {expr} %}}"]
+        if word == "range":
+            self.open_block("range", "{% endfor %}")
+            names, op = self.declaration(2)
+            expr = self.pipeline()
+            dot = self.fresh("gdot")
+            tags = []
+            if len(names) == 2:
+                key = self.fresh("gkey")
+                tags.append(f"{{% for {key}, {dot} in kbpairs({expr}) %}}")
+                tags.append(f"{{% set {self.bind(names[0], ':=')} = {key} %}}")
+            else:
+                tags.append(f"{{% for {dot} in kbrange({expr}) %}}")
+            if names:
+                tags.append(f"{{% set {self.bind(names[-1], ':=')} = {dot} %}}")
+            self.dots.append(dot)
+            return tags
+        if word == "with":
+            self.open_block("with", "{% endif %}")
+            tags, dot = self.with_tags(True)
+            self.dots.append(dot)
+            return tags
+        if word == "else":
+            return self.else_branch()
+        if word == "end":
+            if not self.blocks:
+                raise self.fail("unexpected {{end}}")
+            block = self.blocks.pop()
+            del self.dots[block.dots_len :]
+            del self.scopes[block.scopes_len :]
+            return block.extra[::-1] + block.closers
+        if word in ("break", "continue"):
+            if not any(b.kind == "range" for b in self.blocks):
+                raise self.fail(f"{{{{{word}}}}} outside {{{{range}}}}")
+            return [f"{{% {word} %}}"]
+        raise self.fail(f"'{{{{{word}}}}}' actions are not supported (use separate templates)")
+
+    def else_branch(self) -> list[str]:
+        if not self.blocks:
+            raise self.fail("unexpected {{else}}")
+        block = self.blocks[-1]
+        del self.dots[block.dots_len :]
+        del self.scopes[block.scopes_len + 1 :]
+        self.scopes.append({})
+        nxt = self.peek()
+        if nxt is None:
+            return ["{% else %}"]
+        if nxt.kind == "keyword" and nxt.value == "if" and block.kind == "if":
+            self.pos += 1
+            names, op = self.declaration(1)
+            expr = self.pipeline()
+            if not names or not op:
+                return [f"{{% elif {expr} %}}"]
+            block.extra.append("{% endif %}")
+            store = self.bind(names[0], op)
+            return ["{% else %}", f"{{% set {store} = {expr} %}}", f"{{% if {store} %}}"]
+        if nxt.kind == "keyword" and nxt.value == "with" and block.kind == "with":
+            self.pos += 1
+            block.extra.append("{% endif %}")
+            tags, dot = self.with_tags(False)
+            self.dots.append(dot)
+            return ["{% else %}", *tags]
+        raise self.fail(f"unexpected {nxt.text!r} after else")
+
+    def action(self, act: Action) -> list[str]:
+        if act.comment:
+            return []
+        self.toks = tokenize(act.body, act.line)
+        self.pos = 0
+        if not self.toks:
+            raise self.fail("missing value for command")
+        first = self.toks[0]
+        if first.kind == "keyword":
+            self.pos = 1
+            tags = self.keyword(str(first.value))
+        else:
+            names, op = self.declaration(1)
+            expr = self.pipeline()
+            if names and op:
+                tags = [f"{{% set {self.bind(names[0], op)} = {expr} %}}"]
+            else:
+                tags = [f"{{{{ {expr} }}}}"]
+        if (rest := self.peek()) is not None:
+            raise self.fail(f"unexpected {rest.text!r} in '{{{{{act.body.strip()}}}}}'")
+        return tags
+
+
+def _decorate(tags: list[str], act: Action) -> str:
+    if not tags:
+        if not (act.trim_left or act.trim_right or act.newlines):
+            return ""
+        tags = ["{# #}"]
+    if act.trim_left:
+        tags[0] = tags[0][:2] + "-" + tags[0][2:]
+    last = tags[-1]
+    tail = ("-" if act.trim_right else "") + last[-2:]
+    tags[-1] = last[:-2].rstrip() + " " + "\n" * act.newlines + tail
+    return "".join(tags)
+
+
+def translate_go(source: str, functions: Collection[str]) -> str:
+    """Translate Go-template source into Jinja2 source with the same line numbering."""
+    tr = _Translator(functions)
+    parts: list[str] = []
+    for piece in split_source(source):
+        if isinstance(piece, Action):
+            tr.line = piece.line
+            parts.append(_decorate(tr.action(piece), piece))
+        else:
+            parts.append(piece.text.replace("{", "{{ '{' }}"))
+    if tr.blocks:
+        block = tr.blocks[-1]
+        raise RenderFailure(f"missing {{{{end}}}} for '{{{{{block.kind}}}}}'", block.line)
+    prefix = "{% set gns = namespace() %}" if tr.uses_vars else ""
+    return prefix + "".join(parts)
