@@ -13,6 +13,7 @@ from .jobs.result import JobResult
 from .jobs.runner import JobFailed, cleanup_run, new_result, run_job
 from .jobspec import JobSpecError
 from .markers import job_for_item
+from .measurements import slos_for_item
 from .session import SESSION_KEY, BurnerSession
 
 
@@ -37,10 +38,12 @@ class Burner:
     def _watch_factory(self, client: Any) -> Any:
         from .cluster.watch import ResilientWatch
 
-        def factory(target: Any, callback: Any) -> Any:
-            selector = ",".join(s for s in (target.label_selector, self._selector) if s)
+        def factory(api_version: str, kind: str, selector: str, callback: Any) -> Any:
             return ResilientWatch(
-                client, target.api_version, target.kind, label_selector=selector,
+                client,
+                api_version,
+                kind,
+                label_selector=selector,
                 on_event=lambda ev: callback(ev.type, ev.obj, ev.received_at_ns),
             )
 
@@ -54,13 +57,24 @@ class Burner:
         except JobSpecError as exc:
             pytest.fail(str(exc), pytrace=False)
         if spec is None:
-            pytest.fail(f"{self._item.nodeid}: burner.run() needs a job marker such as "
-                        "@pytest.mark.density(...)", pytrace=False)
+            pytest.fail(
+                f"{self._item.nodeid}: burner.run() needs a job marker such as "
+                "@pytest.mark.density(...)",
+                pytrace=False,
+            )
         spec = spec.scaled(session.run.scale)
         client = session.client()
-        ctx = JobContext(spec=spec, client=client, renderer=self._renderer(),
-                         uuid=session.run.uuid, runid=session.runid)
-        self._selector = ctx.run_selector
+        ctx = JobContext(
+            spec=spec,
+            client=client,
+            renderer=self._renderer(),
+            uuid=session.run.uuid,
+            runid=session.runid,
+            metrics_dir=session.metrics_directory(),
+            clock=session.run.latency_clock,
+            metadata=session.metadata(),
+            slos=slos_for_item(self._item),
+        )
         result = new_result(ctx, dry_run=session.run.dry_run)
         self.results.append(result)
         session.results.append(result)
@@ -70,13 +84,15 @@ class Burner:
             pytest.fail(str(exc), pytrace=False)
         except JobFailed as exc:
             result.errors.append(str(exc))
-            pytest.fail(str(exc), pytrace=False)
+            pytest.fail("\n".join([str(exc), *result.slo_breaches]), pytrace=False)
         except BaseException:
             ctx.stop.set()
             raise
         finally:
             if spec.job_type == "create" and spec.cleanup and not result.dry_run:
                 self._cleanups.append((ctx, [(av, k) for k, av in result.kinds.items()]))
+        if result.slo_breaches:
+            pytest.fail("\n".join(result.slo_breaches), pytrace=False)
         return result
 
     def teardown(self) -> None:
@@ -105,7 +121,7 @@ def kube_client(request: pytest.FixtureRequest) -> Any:
 
 @pytest.fixture(scope="session")
 def kube_sim(request: pytest.FixtureRequest) -> Any:
-    """The simulated cluster of this session (started on first use): url, kubeconfig, ground truth."""
+    """The session's simulated cluster (started on first use): url, kubeconfig, ground truth."""
     return _session(request).simulator()
 
 

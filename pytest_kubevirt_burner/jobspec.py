@@ -1,4 +1,4 @@
-"""Job and object specifications built from marker kwargs, validated before the cluster is touched."""
+"""Job and object specifications from marker kwargs, validated before the cluster is touched."""
 
 from __future__ import annotations
 
@@ -109,8 +109,19 @@ class JobSpec:
 
 JOB_FIELDS = {f.name for f in fields(JobSpec)} - {"job_type", "objects"}
 OBJECT_FIELDS = {f.name for f in fields(ObjectSpec)} | {"object_template"}
-SHORTHAND = {"template", "object_template", "replicas", "input_vars", "kind", "api_version",
-             "label_selector", "patch_type", "run_once", "wait", "wait_options"}
+SHORTHAND = {
+    "template",
+    "object_template",
+    "replicas",
+    "input_vars",
+    "kind",
+    "api_version",
+    "label_selector",
+    "patch_type",
+    "run_once",
+    "wait",
+    "wait_options",
+}
 DEFAULT_QPS, DEFAULT_BURST = 5.0, 10
 
 
@@ -196,8 +207,9 @@ def _wait_options(chk: _Checker, raw: Any) -> WaitOptions:
     )
 
 
-def build_object(chk: _Checker, raw: dict[str, Any], base_dir: Path, job_type: JobType,
-                 index: int) -> ObjectSpec:
+def build_object(
+    chk: _Checker, raw: dict[str, Any], base_dir: Path, job_type: JobType, index: int
+) -> ObjectSpec:
     """Validate one ``objects`` entry."""
     for key in raw:
         if key not in OBJECT_FIELDS:
@@ -243,8 +255,9 @@ def build_object(chk: _Checker, raw: dict[str, Any], base_dir: Path, job_type: J
     )
 
 
-def build_job(where: str, job_type: JobType, kwargs: dict[str, Any], base_dir: Path,
-              default_name: str) -> JobSpec:
+def build_job(
+    where: str, job_type: JobType, kwargs: dict[str, Any], base_dir: Path, default_name: str
+) -> JobSpec:
     """Validate marker kwargs (already merged, closest wins) into a JobSpec."""
     chk = _Checker(where)
     valid = JOB_FIELDS | SHORTHAND | {"objects"}
@@ -260,7 +273,9 @@ def build_job(where: str, job_type: JobType, kwargs: dict[str, Any], base_dir: P
         )
     if raw_objects is None:
         raw_objects = [short] if short else []
-    if not isinstance(raw_objects, list | tuple) or not all(isinstance(o, dict) for o in raw_objects):
+    if not isinstance(raw_objects, list | tuple) or not all(
+        isinstance(o, dict) for o in raw_objects
+    ):
         raise chk.fail("'objects' must be a list of mappings")
     if not raw_objects:
         raise chk.fail("the job has no objects: give 'template=' or 'objects=[...]'")
@@ -269,14 +284,19 @@ def build_job(where: str, job_type: JobType, kwargs: dict[str, Any], base_dir: P
     )
     name = dns1123(chk.string("name", kwargs.get("name", default_name)))
     if "name" in kwargs and kwargs["name"] != name:
-        raise chk.fail(f"'name' must be a DNS-1123 label (lowercase, digits, '-'), got {kwargs['name']!r}")
+        raise chk.fail(
+            f"'name' must be a DNS-1123 label (lowercase, digits, '-'), got {kwargs['name']!r}"
+        )
     namespace = chk.string("namespace", kwargs.get("namespace", name))
     if not DNS1123_LABEL.match(namespace) or len(namespace) > 57:
-        raise chk.fail(f"'namespace' must be a DNS-1123 label of at most 57 characters, got {namespace!r}")
+        raise chk.fail(
+            f"'namespace' must be a DNS-1123 label of at most 57 characters, got {namespace!r}"
+        )
     qps = chk.number("qps", kwargs.get("qps", 0))
     burst = chk.integer("burst", kwargs.get("burst", 0))
-    mode = kwargs.get("execution_mode", "sequential" if job_type in ("kubevirt", "delete", "read")
-                      else "parallel")
+    mode = kwargs.get(
+        "execution_mode", "sequential" if job_type in ("kubevirt", "delete", "read") else "parallel"
+    )
     if mode not in EXECUTION_MODES:
         raise chk.fail(f"'execution_mode' must be parallel or sequential, got {mode!r}")
     wait_for = kwargs.get("wait_for", ())
@@ -292,23 +312,29 @@ def build_job(where: str, job_type: JobType, kwargs: dict[str, Any], base_dir: P
         job_type=job_type,
         objects=objects,
         iterations=1 if job_type == "delete" else iterations,
-        job_iteration_delay=chk.duration("job_iteration_delay", kwargs.get("job_iteration_delay", 0)),
+        job_iteration_delay=chk.duration(
+            "job_iteration_delay", kwargs.get("job_iteration_delay", 0)
+        ),
         job_pause=chk.duration("job_pause", kwargs.get("job_pause", 0)),
         qps=qps if qps > 0 else DEFAULT_QPS,
         burst=burst if burst > 0 else DEFAULT_BURST,
         namespace=namespace,
-        namespaced_iterations=chk.boolean("namespaced_iterations",
-                                          kwargs.get("namespaced_iterations", True)),
+        namespaced_iterations=chk.boolean(
+            "namespaced_iterations", kwargs.get("namespaced_iterations", True)
+        ),
         iterations_per_namespace=per_ns,
-        pre_create_namespaces=chk.boolean("pre_create_namespaces",
-                                          kwargs.get("pre_create_namespaces", False)),
+        pre_create_namespaces=chk.boolean(
+            "pre_create_namespaces", kwargs.get("pre_create_namespaces", False)
+        ),
         namespace_labels=chk.string_map("namespace_labels", kwargs.get("namespace_labels", {})),
-        namespace_annotations=chk.string_map("namespace_annotations",
-                                             kwargs.get("namespace_annotations", {})),
+        namespace_annotations=chk.string_map(
+            "namespace_annotations", kwargs.get("namespace_annotations", {})
+        ),
         cleanup=chk.boolean("cleanup", kwargs.get("cleanup", True)),
         pod_wait=chk.boolean("pod_wait", kwargs.get("pod_wait", False)),
-        wait_when_finished=chk.boolean("wait_when_finished",
-                                       kwargs.get("wait_when_finished", job_type != "delete")),
+        wait_when_finished=chk.boolean(
+            "wait_when_finished", kwargs.get("wait_when_finished", job_type != "delete")
+        ),
         wait_for=tuple(wait_for),
         max_wait_timeout=chk.duration("max_wait_timeout", kwargs.get("max_wait_timeout", "4h")),
         wait_for_deletion=chk.boolean("wait_for_deletion", kwargs.get("wait_for_deletion", True)),

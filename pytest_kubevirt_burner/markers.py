@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from .jobspec import JobSpec, JobSpecError, JobType, build_job, dns1123
+from .measurements.slo import MARKER_HELP as SLO_HELP
+from .measurements.slo import slos_for_item
 
 JOB_MARKERS: dict[str, JobType] = {
     "density": "create",
@@ -23,14 +25,14 @@ HELP = {
     "matching a label selector and wait until they are gone",
     "patch": "patch(kind=..., label_selector={...}, template=..., patch_type='merge', ...): patch "
     "matching objects with a rendered template (json, merge, strategic or apply)",
-    "read": "read(kind=..., label_selector={...}, iterations=1, ...): list and get matching objects "
-    "to generate read load",
+    "read": "read(kind=..., label_selector={...}, iterations=1, ...): list and get matching "
+    "objects to generate read load",
 }
 
 
 def register(config: pytest.Config) -> None:
-    """Register the job markers so --strict-markers accepts them."""
-    for text in HELP.values():
+    """Register the job and SLO markers so --strict-markers accepts them."""
+    for text in (*HELP.values(), SLO_HELP):
         config.addinivalue_line("markers", text)
 
 
@@ -62,6 +64,17 @@ def job_marker(item: pytest.Item) -> str | None:
     return present[0] if present else None
 
 
+def validate_item(item: pytest.Item) -> JobSpec | None:
+    """Validate every burner marker of ``item`` (job and SLOs); raises JobSpecError."""
+    spec = job_for_item(item)
+    slos = slos_for_item(item)
+    if slos and (spec is None or spec.job_type != "create"):
+        raise JobSpecError(
+            f"{item.nodeid}: @pytest.mark.slo needs a @pytest.mark.density job on the same test"
+        )
+    return spec
+
+
 def job_for_item(item: pytest.Item, overrides: dict[str, Any] | None = None) -> JobSpec | None:
     """Validated JobSpec of ``item``'s job marker, or None when it has none."""
     name = job_marker(item)
@@ -72,6 +85,9 @@ def job_for_item(item: pytest.Item, overrides: dict[str, Any] | None = None) -> 
         kwargs.update(overrides)
     base_dir = item.path.parent
     return build_job(
-        f"{item.nodeid}: @pytest.mark.{name}", JOB_MARKERS[name], kwargs, base_dir,
+        f"{item.nodeid}: @pytest.mark.{name}",
+        JOB_MARKERS[name],
+        kwargs,
+        base_dir,
         dns1123(item.name),
     )

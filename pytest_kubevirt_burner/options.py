@@ -20,53 +20,191 @@ def add_options(parser: pytest.Parser) -> None:
         if ini:
             parser.addini(ini, str(kw.get("help", "")), type=ini_type)  # type: ignore[arg-type]
 
-    opt("--kube-config", "kube_config", metavar="PATH", dest="kube_config", default=None,
-        help="kubeconfig of the cluster (default: $KUBECONFIG, ~/.kube/config, in-cluster)")
-    opt("--kube-context", "kube_context", metavar="NAME", dest="kube_context", default=None,
-        help="kubeconfig context to use")
-    opt("--kube-sim", "kube_sim", "bool", action="store_true", dest="kube_sim", default=None,
-        help="start the embedded simulated cluster for this session and run against it")
-    opt("--kube-sim-profile", "kube_sim_profile", metavar="NAME_OR_FILE",
-        dest="kube_sim_profile", default=None,
-        help="latency profile of the simulated cluster: fast, realistic or a YAML file")
-    opt("--kube-sim-nodes", "kube_sim_nodes", metavar="N", dest="kube_sim_nodes", type=int,
-        default=None, help="number of simulated nodes (default 3)")
-    opt("--kube-sim-prometheus", None, action="store_true", dest="kube_sim_prometheus",
-        default=False, help="with --kube-sim: start a Prometheus scraping the simulator")
-    opt("--burner-uuid", "burner_uuid", metavar="UUID", dest="burner_uuid", default=None,
-        help="run id stamped as label kube-burner.io/uuid (default: a fresh uuid4)")
-    opt("--metrics-directory", "metrics_directory", metavar="DIR", dest="metrics_directory",
-        default=None, help="where result documents are written (default collected-metrics)")
-    opt("--prometheus-url", "prometheus_url", metavar="URL", dest="prometheus_url",
-        default=None, help="Prometheus base URL for metrics and alert profiles")
-    opt("--prometheus-token", None, metavar="TOKEN", dest="prometheus_token", default=None,
-        help="bearer token for Prometheus (or $PROMETHEUS_TOKEN)")
-    opt("--metrics-profile", None, metavar="FILE", dest="metrics_profile", action="append",
-        default=[], help="kube-burner metrics profile (repeatable)")
-    opt("--alert-profile", None, metavar="FILE", dest="alert_profile", action="append",
-        default=[], help="kube-burner alert profile (repeatable)")
-    opt("--es-server", "es_server", metavar="URL", dest="es_server", default=None,
-        help="Elasticsearch server to index documents into (in addition to local files)")
-    opt("--es-index", "es_index", metavar="NAME", dest="es_index", default=None,
-        help="Elasticsearch index name")
-    opt("--burner-scale", "burner_scale", metavar="FACTOR", dest="burner_scale", type=float,
-        default=None, help="multiply iterations (or replicas) of every job, e.g. 0.01 for a smoke run")
-    opt("--burner-dry-run", "burner_dry_run", "bool", action="store_true",
-        dest="burner_dry_run", default=None,
-        help="render and validate every job, resolve kinds through discovery, create nothing")
-    opt("--burner-baseline", None, metavar="PATH", dest="burner_baseline", default=None,
-        help="an earlier metrics directory to compare with")
-    opt("--burner-regression", None, metavar="SPEC", dest="burner_regression", action="append",
-        default=[], help="fail on regression, e.g. vmiLatency.VMIRunning:P99:10%% (repeatable)")
-    opt("--kube-burner-config", None, metavar="FILE", dest="kube_burner_config", default=None,
-        help="collect a kube-burner config YAML: each job becomes a test item")
-    opt("--kube-burner-set", None, metavar="KEY=VALUE", dest="kube_burner_set", action="append",
-        default=[], help="kube-burner --set override for --kube-burner-config (repeatable)")
-    opt("--kube-burner-user-data", None, metavar="FILE", dest="kube_burner_user_data",
-        default=None, help="kube-burner --user-data file for --kube-burner-config")
-    opt("--latency-clock", "latency_clock", metavar="client|server", dest="latency_clock",
-        default=None, choices=("client", "server"),
-        help="which clock quantiles use (both are always recorded; default client)")
+    opt(
+        "--kube-config",
+        "kube_config",
+        metavar="PATH",
+        dest="kube_config",
+        default=None,
+        help="kubeconfig of the cluster (default: $KUBECONFIG, ~/.kube/config, in-cluster)",
+    )
+    opt(
+        "--kube-context",
+        "kube_context",
+        metavar="NAME",
+        dest="kube_context",
+        default=None,
+        help="kubeconfig context to use",
+    )
+    opt(
+        "--kube-sim",
+        "kube_sim",
+        "bool",
+        action="store_true",
+        dest="kube_sim",
+        default=None,
+        help="start the embedded simulated cluster for this session and run against it",
+    )
+    opt(
+        "--kube-sim-profile",
+        "kube_sim_profile",
+        metavar="NAME_OR_FILE",
+        dest="kube_sim_profile",
+        default=None,
+        help="latency profile of the simulated cluster: fast, realistic or a YAML file",
+    )
+    opt(
+        "--kube-sim-nodes",
+        "kube_sim_nodes",
+        metavar="N",
+        dest="kube_sim_nodes",
+        type=int,
+        default=None,
+        help="number of simulated nodes (default 3)",
+    )
+    opt(
+        "--kube-sim-prometheus",
+        None,
+        action="store_true",
+        dest="kube_sim_prometheus",
+        default=False,
+        help="with --kube-sim: start a Prometheus scraping the simulator",
+    )
+    opt(
+        "--burner-uuid",
+        "burner_uuid",
+        metavar="UUID",
+        dest="burner_uuid",
+        default=None,
+        help="run id stamped as label kube-burner.io/uuid (default: a fresh uuid4)",
+    )
+    opt(
+        "--metrics-directory",
+        "metrics_directory",
+        metavar="DIR",
+        dest="metrics_directory",
+        default=None,
+        help="where result documents are written (default collected-metrics)",
+    )
+    opt(
+        "--prometheus-url",
+        "prometheus_url",
+        metavar="URL",
+        dest="prometheus_url",
+        default=None,
+        help="Prometheus base URL for metrics and alert profiles",
+    )
+    opt(
+        "--prometheus-token",
+        None,
+        metavar="TOKEN",
+        dest="prometheus_token",
+        default=None,
+        help="bearer token for Prometheus (or $PROMETHEUS_TOKEN)",
+    )
+    opt(
+        "--metrics-profile",
+        None,
+        metavar="FILE",
+        dest="metrics_profile",
+        action="append",
+        default=[],
+        help="kube-burner metrics profile (repeatable)",
+    )
+    opt(
+        "--alert-profile",
+        None,
+        metavar="FILE",
+        dest="alert_profile",
+        action="append",
+        default=[],
+        help="kube-burner alert profile (repeatable)",
+    )
+    opt(
+        "--es-server",
+        "es_server",
+        metavar="URL",
+        dest="es_server",
+        default=None,
+        help="Elasticsearch server to index documents into (in addition to local files)",
+    )
+    opt(
+        "--es-index",
+        "es_index",
+        metavar="NAME",
+        dest="es_index",
+        default=None,
+        help="Elasticsearch index name",
+    )
+    opt(
+        "--burner-scale",
+        "burner_scale",
+        metavar="FACTOR",
+        dest="burner_scale",
+        type=float,
+        default=None,
+        help="multiply iterations (or replicas) of every job, e.g. 0.01 for a smoke run",
+    )
+    opt(
+        "--burner-dry-run",
+        "burner_dry_run",
+        "bool",
+        action="store_true",
+        dest="burner_dry_run",
+        default=None,
+        help="render and validate every job, resolve kinds through discovery, create nothing",
+    )
+    opt(
+        "--burner-baseline",
+        None,
+        metavar="PATH",
+        dest="burner_baseline",
+        default=None,
+        help="an earlier metrics directory to compare with",
+    )
+    opt(
+        "--burner-regression",
+        None,
+        metavar="SPEC",
+        dest="burner_regression",
+        action="append",
+        default=[],
+        help="fail on regression, e.g. vmiLatency.VMIRunning:P99:10%% (repeatable)",
+    )
+    opt(
+        "--kube-burner-config",
+        None,
+        metavar="FILE",
+        dest="kube_burner_config",
+        default=None,
+        help="collect a kube-burner config YAML: each job becomes a test item",
+    )
+    opt(
+        "--kube-burner-set",
+        None,
+        metavar="KEY=VALUE",
+        dest="kube_burner_set",
+        action="append",
+        default=[],
+        help="kube-burner --set override for --kube-burner-config (repeatable)",
+    )
+    opt(
+        "--kube-burner-user-data",
+        None,
+        metavar="FILE",
+        dest="kube_burner_user_data",
+        default=None,
+        help="kube-burner --user-data file for --kube-burner-config",
+    )
+    opt(
+        "--latency-clock",
+        "latency_clock",
+        metavar="client|server",
+        dest="latency_clock",
+        default=None,
+        choices=("client", "server"),
+        help="which clock quantiles use (both are always recorded; default client)",
+    )
 
 
 @dataclass(frozen=True)
@@ -141,8 +279,9 @@ def resolve(config: pytest.Config) -> RunConfig:
         raise pytest.UsageError(f"--kube-sim-nodes: not an integer: {nodes_raw!r}") from None
     if nodes < 1:
         raise pytest.UsageError(f"--kube-sim-nodes: must be >= 1, got {nodes}")
-    metrics_dir = Path(str(_get(config, "metrics_directory", "metrics_directory")
-                           or "collected-metrics"))
+    metrics_dir = Path(
+        str(_get(config, "metrics_directory", "metrics_directory") or "collected-metrics")
+    )
     kube_sim = bool(_get(config, "kube_sim", "kube_sim"))
     kube_config = _get(config, "kube_config", "kube_config")
     if kube_sim and kube_config:

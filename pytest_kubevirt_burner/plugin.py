@@ -30,7 +30,7 @@ def pytest_collection_modifyitems(
     needs_cluster = False
     for item in items:
         try:
-            spec = markers.job_for_item(item)
+            spec = markers.validate_item(item)
         except JobSpecError as exc:
             problems.append(str(exc))
             continue

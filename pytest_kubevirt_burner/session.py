@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import uuid as uuidlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -68,13 +69,31 @@ class BurnerSession:
             self._client = client
         return self._client
 
+    def metrics_directory(self) -> Path:
+        """The metrics directory, created on first use."""
+        path = self.run.metrics_directory
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def metadata(self) -> dict[str, Any]:
+        """Metadata stamped on every document (kube-burner's k8sVersion and totalNodes)."""
+        facts = self.cluster_facts
+        return {
+            "k8sVersion": facts.get("version", ""),
+            "totalNodes": facts.get("nodes", 0),
+            "simulated": bool(facts.get("simulated", False)),
+        }
+
     def header_lines(self) -> list[str]:
         """Lines for the terminal header describing the cluster."""
         if not self.cluster_facts:
             return []
         f = self.cluster_facts
-        sim = " (SIMULATED: embedded kube-sim, " + self.run.kube_sim_profile + " profile)" \
-            if f["simulated"] else ""
+        sim = (
+            " (SIMULATED: embedded kube-sim, " + self.run.kube_sim_profile + " profile)"
+            if f["simulated"]
+            else ""
+        )
         return [
             f"kubevirt-burner: cluster {f['server']} Kubernetes {f['version']}, "
             f"{f['nodes']} nodes{sim}",

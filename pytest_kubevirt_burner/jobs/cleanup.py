@@ -53,8 +53,12 @@ def delete_labelled(
         if stop is not None and stop.is_set():
             break
         try:
-            if client.delete(api_version, kind, name, namespace=namespace, missing_ok=True,
-                             limiter=limiter) is not None:
+            if (
+                client.delete(
+                    api_version, kind, name, namespace=namespace, missing_ok=True, limiter=limiter
+                )
+                is not None
+            ):
                 report.deleted += 1
         except ClusterError:
             report.errors += 1

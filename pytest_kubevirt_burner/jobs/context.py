@@ -41,6 +41,10 @@ class JobContext:
     stop: threading.Event = field(default_factory=threading.Event)
     on_created: CreatedHook | None = None
     workers: int = 32
+    metrics_dir: Path | None = None
+    clock: str = "client"
+    metadata: dict[str, Any] = field(default_factory=dict)
+    slos: list[Any] = field(default_factory=list)
     log: Callable[[str], None] = lambda _msg: None
 
     @property
@@ -64,8 +68,9 @@ class JobContext:
         }
         return {**builtins, **obj.input_vars}
 
-    def render(self, index: int, obj: ObjectSpec, iteration: int, replica: int
-               ) -> list[dict[str, Any]]:
+    def render(
+        self, index: int, obj: ObjectSpec, iteration: int, replica: int
+    ) -> list[dict[str, Any]]:
         """Rendered, labelled documents of one replica of ``obj``."""
         if obj.template is None:
             raise JobSpecError(f"{self.spec.name}: objects[{index}] has no template")

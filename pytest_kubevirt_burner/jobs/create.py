@@ -21,8 +21,9 @@ from .waiters import ReadinessTracker
 class CreateJob:
     """Runs one create job; results accumulate in ``self.result`` even if it is interrupted."""
 
-    def __init__(self, ctx: JobContext, plan: Plan, result: JobResult,
-                 tracker: ReadinessTracker | None) -> None:
+    def __init__(
+        self, ctx: JobContext, plan: Plan, result: JobResult, tracker: ReadinessTracker | None
+    ) -> None:
         self.ctx = ctx
         self.plan = plan
         self.result = result
@@ -86,7 +87,9 @@ class CreateJob:
                 if self._namespaced_any():
                     self.ensure_namespace(spec.namespace_for(it))
         start = time.monotonic()
-        with ThreadPoolExecutor(max_workers=ctx.workers, thread_name_prefix="burner-create") as pool:
+        with ThreadPoolExecutor(
+            max_workers=ctx.workers, thread_name_prefix="burner-create"
+        ) as pool:
             futures: list[Future[None]] = []
             for it in range(spec.iterations):
                 if ctx.stop.is_set():
@@ -98,7 +101,7 @@ class CreateJob:
                     if ctx.stop.is_set():
                         break
                     for doc in ctx.render(index, obj, it, replica):
-                        api_version, namespaced = self.plan.kinds[str(doc["kind"])]
+                        _, namespaced = self.plan.kinds[str(doc["kind"])]
                         target_ns = None
                         if namespaced:
                             target_ns = (doc.get("metadata") or {}).get("namespace") or ns
@@ -127,9 +130,7 @@ class CreateJob:
         assert self.tracker is not None
         done = iteration + 1
         for kind in self.plan.expected:
-            per_iter = sum(
-                o.replicas for o in self.ctx.spec.objects if not o.run_once
-            )
+            per_iter = sum(o.replicas for o in self.ctx.spec.objects if not o.run_once)
             self.tracker.set_expected(kind, min(self.plan.expected[kind], per_iter * done))
         self.tracker.wait(self.ctx.spec.max_wait_timeout, self.ctx.stop)
         for kind, count in self.plan.expected.items():

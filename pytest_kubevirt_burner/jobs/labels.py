@@ -13,8 +13,14 @@ REPLICA = "kube-burner.io/replica"
 
 # kinds whose pod (or VMI) template gets the labels too, so measurements find their children
 TEMPLATED_KINDS = {
-    "Deployment", "DaemonSet", "ReplicaSet", "StatefulSet", "Job", "VirtualMachine",
-    "VirtualMachineInstanceReplicaSet", "ReplicationController",
+    "Deployment",
+    "DaemonSet",
+    "ReplicaSet",
+    "StatefulSet",
+    "Job",
+    "VirtualMachine",
+    "VirtualMachineInstanceReplicaSet",
+    "ReplicationController",
 }
 
 

@@ -6,15 +6,26 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-REPLICA_KINDS = {"Deployment", "ReplicaSet", "StatefulSet", "ReplicationController",
-                 "VirtualMachineInstanceReplicaSet"}
-CONDITION_READY = {"VirtualMachine": "Ready", "VirtualMachineInstance": "Ready",
-                   "DataVolume": "Ready", "DataSource": "Ready", "Job": "Complete"}
-WAITED_KINDS = REPLICA_KINDS | set(CONDITION_READY) | {"Pod", "DaemonSet",
-                                                       "PersistentVolumeClaim"}
+REPLICA_KINDS = {
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "ReplicationController",
+    "VirtualMachineInstanceReplicaSet",
+}
+CONDITION_READY = {
+    "VirtualMachine": "Ready",
+    "VirtualMachineInstance": "Ready",
+    "DataVolume": "Ready",
+    "DataSource": "Ready",
+    "Job": "Complete",
+}
+WAITED_KINDS = REPLICA_KINDS | set(CONDITION_READY) | {"Pod", "DaemonSet", "PersistentVolumeClaim"}
 
-_SELECT = re.compile(r"""^\.?(?P<list>[\w.]+)\[\]\s*\|\s*select\(\s*\.(?P<field>\w+)\s*==\s*"""
-                     r"""["'](?P<value>[^"']*)["']\s*\)\s*\|\s*\.(?P<leaf>[\w.]+)$""")
+_SELECT = re.compile(
+    r"""^\.?(?P<list>[\w.]+)\[\]\s*\|\s*select\(\s*\.(?P<field>\w+)\s*==\s*"""
+    r"""["'](?P<value>[^"']*)["']\s*\)\s*\|\s*\.(?P<leaf>[\w.]+)$"""
+)
 
 
 def _condition(obj: dict[str, Any], ctype: str) -> str | None:
@@ -52,8 +63,10 @@ def validate_status_path(expr: str) -> str | None:
     """An error message when ``expr`` is not a supported customStatusPaths expression."""
     if _SELECT.match(expr.strip()) or re.fullmatch(r"\.?[\w]+(\.[\w]+)*", expr.strip()):
         return None
-    return (f"unsupported customStatusPaths key {expr!r}: use a dotted path such as '.phase' "
-            "or '.conditions[] | select(.type == \"Ready\") | .status'")
+    return (
+        f"unsupported customStatusPaths key {expr!r}: use a dotted path such as '.phase' "
+        "or '.conditions[] | select(.type == \"Ready\") | .status'"
+    )
 
 
 def _fmt(value: Any) -> str:

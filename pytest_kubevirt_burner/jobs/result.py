@@ -20,6 +20,7 @@ class Quantiles:
     avg: float
     clock: str = "client"
     missing: int = 0
+    invalid: int = 0
 
 
 @dataclass
@@ -48,6 +49,9 @@ class JobResult:
     errors: list[str] = field(default_factory=list)
     documents: list[dict[str, Any]] = field(default_factory=list)
     quantiles: dict[str, Quantiles] = field(default_factory=dict)
+    all_quantiles: dict[str, dict[str, Quantiles]] = field(default_factory=dict)
+    slo_lines: list[str] = field(default_factory=list)
+    slo_breaches: list[str] = field(default_factory=list)
     rendered: int = 0
 
     @property

@@ -19,12 +19,20 @@ from .result import JobResult
 
 
 def _targets(ctx: JobContext, obj: ObjectSpec) -> list[dict[str, Any]]:
-    return list(ctx.client.list(obj.api_version or "v1", obj.kind,
-                                label_selector=selector(obj.label_selector)))
+    return list(
+        ctx.client.list(
+            obj.api_version or "v1", obj.kind, label_selector=selector(obj.label_selector)
+        )
+    )
 
 
-def _fire(ctx: JobContext, result: JobResult, calls: list[Callable[[], Any]],
-          limiter: TokenBucket, verb: str) -> None:
+def _fire(
+    ctx: JobContext,
+    result: JobResult,
+    calls: list[Callable[[], Any]],
+    limiter: TokenBucket,
+    verb: str,
+) -> None:
     lock = threading.Lock()
 
     def run(call: Callable[[], Any]) -> None:
@@ -58,20 +66,31 @@ def run_delete(ctx: JobContext, result: JobResult) -> None:
         items = _targets(ctx, obj)
         result.expected[obj.kind or ""] = len(items)
         calls: list[Callable[[], Any]] = [
-            partial(ctx.client.delete, api_version, obj.kind, item["metadata"]["name"],
-                    namespace=item["metadata"].get("namespace"), missing_ok=True)
+            partial(
+                ctx.client.delete,
+                api_version,
+                obj.kind,
+                item["metadata"]["name"],
+                namespace=item["metadata"].get("namespace"),
+                missing_ok=True,
+            )
             for item in items
         ]
         _fire(ctx, result, calls, limiter, "delete")
     if ctx.spec.wait_for_deletion:
         for obj in ctx.spec.objects:
-            left = wait_gone(ctx.client, selector(obj.label_selector),
-                             [(obj.api_version or "v1", obj.kind or "")],
-                             ctx.spec.max_wait_timeout, ctx.stop)
+            left = wait_gone(
+                ctx.client,
+                selector(obj.label_selector),
+                [(obj.api_version or "v1", obj.kind or "")],
+                ctx.spec.max_wait_timeout,
+                ctx.stop,
+            )
             result.found[obj.kind or ""] = left
             if left:
-                result.errors.append(f"{left} {obj.kind} objects still present after "
-                                     f"max_wait_timeout")
+                result.errors.append(
+                    f"{left} {obj.kind} objects still present after max_wait_timeout"
+                )
     result.verified = not result.errors
 
 
@@ -80,26 +99,36 @@ def _patch_body(ctx: JobContext, obj: ObjectSpec, iteration: int) -> Any:
     if obj.template is None:
         raise ValueError(f"{ctx.spec.name}: a patch object needs a template")
     text = obj.template.read_text()
-    rendered = ctx.renderer.render_string(text, ctx.variables(obj, iteration, 0),
-                                          source=str(obj.template))
+    rendered = ctx.renderer.render_string(
+        text, ctx.variables(obj, iteration, 0), source=str(obj.template)
+    )
     return yaml.safe_load(rendered)
 
 
 def run_patch(ctx: JobContext, result: JobResult) -> None:
     """Patch every matching object with the rendered template, per iteration."""
     limiter = TokenBucket(ctx.spec.qps, ctx.spec.burst)
-    short = {"application/json-patch+json": "json", "application/merge-patch+json": "merge",
-             "application/strategic-merge-patch+json": "strategic",
-             "application/apply-patch+yaml": "apply"}
+    short = {
+        "application/json-patch+json": "json",
+        "application/merge-patch+json": "merge",
+        "application/strategic-merge-patch+json": "strategic",
+        "application/apply-patch+yaml": "apply",
+    }
     for iteration in range(ctx.spec.iterations):
         for obj in ctx.spec.objects:
             body = _patch_body(ctx, obj, iteration)
             items = _targets(ctx, obj)
             result.expected[obj.kind or ""] = len(items)
             calls: list[Callable[[], Any]] = [
-                partial(ctx.client.patch, obj.api_version or "v1", obj.kind,
-                        item["metadata"]["name"], body, short[obj.patch_type or ""],
-                        namespace=item["metadata"].get("namespace"))
+                partial(
+                    ctx.client.patch,
+                    obj.api_version or "v1",
+                    obj.kind,
+                    item["metadata"]["name"],
+                    body,
+                    short[obj.patch_type or ""],
+                    namespace=item["metadata"].get("namespace"),
+                )
                 for item in items
             ]
             _fire(ctx, result, calls, limiter, "patch")
@@ -117,8 +146,13 @@ def run_read(ctx: JobContext, result: JobResult) -> None:
             items = _targets(ctx, obj)
             result.found[obj.kind or ""] = len(items)
             calls: list[Callable[[], Any]] = [
-                partial(ctx.client.get, obj.api_version or "v1", obj.kind,
-                        item["metadata"]["name"], namespace=item["metadata"].get("namespace"))
+                partial(
+                    ctx.client.get,
+                    obj.api_version or "v1",
+                    obj.kind,
+                    item["metadata"]["name"],
+                    namespace=item["metadata"].get("namespace"),
+                )
                 for item in items
             ]
             _fire(ctx, result, calls, limiter, "get")

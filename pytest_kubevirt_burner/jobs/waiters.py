@@ -1,4 +1,4 @@
-"""Watch-driven readiness tracking: no LIST polling, one watch per waited kind."""
+"""Watch-driven readiness tracking: no LIST polling; fed by the job's watches."""
 
 from __future__ import annotations
 
@@ -38,28 +38,21 @@ class _KindState:
         return sum(1 for v in self.ready.values() if v)
 
 
-class WatchLike:
-    """What the tracker needs from a watch (cluster.watch.ResilientWatch satisfies it)."""
-
-    def start(self) -> None:  # pragma: no cover - protocol
-        raise NotImplementedError
-
-    def stop(self) -> None:  # pragma: no cover - protocol
-        raise NotImplementedError
-
-
-WatchFactory = Callable[[WaitTarget, EventCallback], Any]
-
-
 class ReadinessTracker:
     """Tracks readiness of a job's objects per kind from watch events."""
 
-    def __init__(self, targets: Sequence[WaitTarget], watch_factory: WatchFactory) -> None:
+    def __init__(self, targets: Sequence[WaitTarget]) -> None:
         self._cond = threading.Condition()
         self._kinds: dict[str, _KindState] = {t.kind: _KindState(t) for t in targets}
-        self._watches = [watch_factory(t, self._callback(t.kind)) for t in targets]
 
-    def _callback(self, kind: str) -> EventCallback:
+    @property
+    def targets(self) -> list[WaitTarget]:
+        """What is waited for."""
+        return [ks.target for ks in self._kinds.values()]
+
+    def handler(self, kind: str) -> EventCallback:
+        """The watch callback feeding readiness of ``kind``."""
+
         def on_event(etype: str, obj: dict[str, Any], _received_ns: int) -> None:
             meta = obj.get("metadata") or {}
             uid = meta.get("uid")
@@ -74,20 +67,12 @@ class ReadinessTracker:
                 else:
                     ks.ready[uid] = is_ready(obj, ks.target.custom)
                     ks.state[uid] = "Ready" if ks.ready[uid] else state_of(obj)
-                    ks.names[uid] = f"{meta.get('namespace', '')}/{meta.get('name', '')}".lstrip("/")
+                    ks.names[uid] = f"{meta.get('namespace', '')}/{meta.get('name', '')}".lstrip(
+                        "/"
+                    )
                 self._cond.notify_all()
 
         return on_event
-
-    def start(self) -> None:
-        """Start every watch (before the first create, so no transition is missed)."""
-        for w in self._watches:
-            w.start()
-
-    def stop(self) -> None:
-        """Stop every watch."""
-        for w in self._watches:
-            w.stop()
 
     def set_expected(self, kind: str, expected: int) -> None:
         """Change how many ready objects of ``kind`` are expected (e.g. after scaling)."""
@@ -128,6 +113,7 @@ class ReadinessTracker:
                 by_state = ", ".join(f"{s}: {n}" for s, n in states.most_common())
                 names = [ks.names[u] for u, r in ks.ready.items() if not r][:limit]
                 first = f"; first not ready: {', '.join(names)}" if names else ""
-                parts.append(f"{kind}: {ks.ready_count}/{ks.target.expected} ready "
-                             f"({by_state}){first}")
+                parts.append(
+                    f"{kind}: {ks.ready_count}/{ks.target.expected} ready ({by_state}){first}"
+                )
         return "; ".join(parts)

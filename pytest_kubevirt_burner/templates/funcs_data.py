@@ -194,7 +194,9 @@ def _plain(value: Any) -> Any:
 
 
 def _to_yaml(value: Any) -> str:
-    text = yaml.safe_dump(_plain(value), default_flow_style=False, allow_unicode=True, width=1 << 30)
+    text = yaml.safe_dump(
+        _plain(value), default_flow_style=False, allow_unicode=True, width=1 << 30
+    )
     return text.removesuffix("\n...\n").removesuffix("\n")
 
 
@@ -378,9 +380,7 @@ DATA_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "dateModify": lambda mod, t: _time(t) + dt.timedelta(seconds=parse_duration(mod)),
     "duration": lambda v: format_duration(float(to_int(v))),
     "durationRound": _duration_round,
-    "ago": lambda t: format_duration(
-        round((dt.datetime.now(dt.UTC) - _time(t)).total_seconds())
-    ),
+    "ago": lambda t: format_duration(round((dt.datetime.now(dt.UTC) - _time(t)).total_seconds())),
     # randomness
     "randAlphaNum": _rand_string(string.ascii_letters + string.digits),
     "randAlpha": _rand_string(string.ascii_letters),

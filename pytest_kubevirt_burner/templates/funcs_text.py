@@ -273,7 +273,7 @@ TEXT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "toStrings": lambda items: [strval(v) for v in (items or [])],
     # regexes (Python's re; RE2 syntax is mostly compatible)
     "regexMatch": lambda rx, s: re.search(rx, strval(s)) is not None,
-    "regexFind": lambda rx, s: (m.group(0) if (m := re.search(rx, strval(s))) else ""),
+    "regexFind": lambda rx, s: m.group(0) if (m := re.search(rx, strval(s))) else "",
     "regexFindAll": lambda rx, s, n: _find_all(rx, s, int(n)),
     "regexReplaceAll": _regex_replace,
     "regexReplaceAllLiteral": lambda rx, s, r: re.sub(rx, lambda _: r, strval(s)),

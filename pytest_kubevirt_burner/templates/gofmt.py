@@ -103,7 +103,11 @@ def _one(verb: str, flags: str, width: int | None, prec: int | None, arg: Any) -
             text = _quote(arg)
         return text[:prec] if prec is not None and verb == "s" else text
     if verb == "q":
-        return "'" + chr(arg) + "'" if isinstance(arg, int) and not isinstance(arg, bool) else _quote(arg)
+        return (
+            "'" + chr(arg) + "'"
+            if isinstance(arg, int) and not isinstance(arg, bool)
+            else _quote(arg)
+        )
     if verb == "t":
         if not isinstance(arg, bool):
             raise TypeError

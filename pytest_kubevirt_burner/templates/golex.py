@@ -93,7 +93,9 @@ def split_source(src: str) -> list[Text | Action]:
                 if src.startswith("-", k) and k > end:
                     trim_right, k = True, k + 1
                 if not src.startswith("}}", k):
-                    raise RenderFailure(f"comment not followed by '}}}}': {_snippet(src, start)!r}", line)
+                    raise RenderFailure(
+                        f"comment not followed by '}}}}': {_snippet(src, start)!r}", line
+                    )
             if end < 0:
                 raise RenderFailure(f"unclosed comment {_snippet(src, start)!r}", line)
             stop, body = k + 2, src[j:end]

@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from .errors import RenderFailure
-from .golex import Action, Token, split_source, tokenize
+from .golex import Action, Text, Token, split_source, tokenize
 
 __all__ = ["LENIENT_FUNCTIONS", "translate_go"]
 
@@ -88,6 +88,14 @@ class _Translator:
     def operand(self) -> _Operand:
         tok = self.take()
         kind = tok.kind
+        nxt = self.peek()
+        chained = nxt is not None and nxt.kind == "field" and not nxt.spaced
+        if (
+            nxt is not None
+            and chained
+            and kind in ("string", "number", "bool", "nil", "ident", "dot")
+        ):
+            raise self.fail(f"unexpected {nxt.text!r} after {tok.text}")
         if kind in ("string", "number"):
             return _Operand(repr(tok.value), tok.text)
         if kind == "bool":
@@ -148,7 +156,11 @@ class _Translator:
             raise self.fail(f"wrong number of args for {name}: want at least 1 got 0")
         expr = args[-1]
         for arg in reversed(args[:-1]):
-            expr = f"({expr} if {arg} else {arg})" if name == "and" else f"({arg} if {arg} else {expr})"
+            expr = (
+                f"({expr} if {arg} else {arg})"
+                if name == "and"
+                else f"({arg} if {arg} else {expr})"
+            )
         return expr
 
     def pipeline(self) -> str:
@@ -191,7 +203,7 @@ class _Translator:
         self.scopes.append({})
         return block
 
-    def with_tags(self, decl_scope: bool) -> tuple[list[str], str]:
+    def with_tags(self) -> tuple[list[str], str]:
         names, op = self.declaration(1)
         expr = self.pipeline()
         tags = []
@@ -205,13 +217,12 @@ class _Translator:
 
     def keyword(self, word: str) -> list[str]:
         if word == "if":
-            block = self.open_block("if", "{% endif %}")
+            self.open_block("if", "{% endif %}")
             names, op = self.declaration(1)
             expr = self.pipeline()
             if names and op:
                 store = self.bind(names[0], op)
                 return [f"{{% set {store} = {expr} %}}", f"{{% if {store} %}}"]
-            del block
             return [f"{{% if {expr} %}}"]
         if word == "range":
             self.open_block("range", "{% endfor %}")
@@ -231,7 +242,7 @@ class _Translator:
             return tags
         if word == "with":
             self.open_block("with", "{% endif %}")
-            tags, dot = self.with_tags(True)
+            tags, dot = self.with_tags()
             self.dots.append(dot)
             return tags
         if word == "else":
@@ -271,7 +282,7 @@ class _Translator:
         if nxt.kind == "keyword" and nxt.value == "with" and block.kind == "with":
             self.pos += 1
             block.extra.append("{% endif %}")
-            tags, dot = self.with_tags(False)
+            tags, dot = self.with_tags()
             self.dots.append(dot)
             return ["{% else %}", *tags]
         raise self.fail(f"unexpected {nxt.text!r} after else")
@@ -299,29 +310,52 @@ class _Translator:
         return tags
 
 
-def _decorate(tags: list[str], act: Action) -> str:
+_WS = " \t\r\n"
+
+
+def _decorate(tags: list[str], act: Action, lead: int, trail: int) -> str:
+    """Join an action's tags, moving trimmed and in-action newlines inside the tags."""
     if not tags:
-        if not (act.trim_left or act.trim_right or act.newlines):
+        if not (lead or trail or act.newlines):
             return ""
         tags = ["{# #}"]
-    if act.trim_left:
-        tags[0] = tags[0][:2] + "-" + tags[0][2:]
+    if lead:
+        tags[0] = tags[0][:2] + "\n" * lead + tags[0][2:]
     last = tags[-1]
-    tail = ("-" if act.trim_right else "") + last[-2:]
-    tags[-1] = last[:-2].rstrip() + " " + "\n" * act.newlines + tail
+    tags[-1] = last[:-2].rstrip() + " " + "\n" * (act.newlines + trail) + last[-2:]
     return "".join(tags)
 
 
 def translate_go(source: str, functions: Collection[str]) -> str:
     """Translate Go-template source into Jinja2 source with the same line numbering."""
+    pieces = split_source(source)
+    texts = {i: p.text for i, p in enumerate(pieces) if isinstance(p, Text)}
+    lead = [0] * len(pieces)
+    trail = [0] * len(pieces)
+    # Go's trim markers ({{- and -}}) remove adjacent whitespace; the newlines removed move
+    # into the tag so that line numbers stay the same.
+    for i, piece in enumerate(pieces):
+        if not isinstance(piece, Action):
+            continue
+        if piece.trim_left and (i - 1) in texts:
+            text = texts[i - 1]
+            kept = text.rstrip(_WS)
+            lead[i] = text.count("\n", len(kept))
+            texts[i - 1] = kept
+        if piece.trim_right and (i + 1) in texts:
+            text = texts[i + 1]
+            kept = text.lstrip(_WS)
+            trail[i] = text.count("\n", 0, len(text) - len(kept))
+            texts[i + 1] = kept
     tr = _Translator(functions)
     parts: list[str] = []
-    for piece in split_source(source):
+    for i, piece in enumerate(pieces):
         if isinstance(piece, Action):
             tr.line = piece.line
-            parts.append(_decorate(tr.action(piece), piece))
+            parts.append(_decorate(tr.action(piece), piece, lead[i], trail[i]))
         else:
-            parts.append(piece.text.replace("{", "{{ '{' }}"))
+            # Escape braces so Jinja2 sees no tags, and CRs (Jinja2 would normalize newlines).
+            parts.append(texts[i].replace("{", "{{ '{' }}").replace("\r", "{{ '\\r' }}"))
     if tr.blocks:
         block = tr.blocks[-1]
         raise RenderFailure(f"missing {{{{end}}}} for '{{{{{block.kind}}}}}'", block.line)

@@ -90,7 +90,13 @@ def _jinja_dict(*pairs: Any, **kwargs: Any) -> dict[str, Any]:
 
 
 def _describe(value: Any) -> str:
-    names = {list: "a list", str: "a string", int: "an integer", float: "a float", bool: "a boolean"}
+    names = {
+        list: "a list",
+        str: "a string",
+        int: "an integer",
+        float: "a float",
+        bool: "a boolean",
+    }
     return names.get(type(value), f"a {type(value).__name__}")
 
 
@@ -264,7 +270,9 @@ def parse_documents(text: str, name: str) -> list[dict[str, Any]]:
             if doc is None:
                 continue
             if not isinstance(doc, dict):
-                raise TemplateError(name, None, f"document {index} is {_describe(doc)}, expected a mapping")
+                raise TemplateError(
+                    name, None, f"document {index} is {_describe(doc)}, expected a mapping"
+                )
             docs.append(doc)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

@@ -27,7 +27,9 @@ def _field(obj: Any, keys: tuple[str, ...], root: bool, lenient: bool) -> Any:
                 return None
             if root and i == 0:
                 raise RenderFailure(f"undefined variable '{key}'")
-            raise RenderFailure(f"map has no entry for key '{key}' (in '.{'.'.join(keys[: i + 1])}')")
+            raise RenderFailure(
+                f"map has no entry for key '{key}' (in '.{'.'.join(keys[: i + 1])}')"
+            )
         if lenient:
             return None
         path = ".".join(keys[: i + 1])
@@ -49,7 +51,7 @@ def _range(value: Any) -> list[Any]:
         return []
     if isinstance(value, Mapping):
         return [v for _, v in _sorted_items(value)]
-    if isinstance(value, bool) or isinstance(value, str | bytes):
+    if isinstance(value, bool | str | bytes):
         raise RenderFailure(f"range can't iterate over {go_type(value)} {value!r}")
     if isinstance(value, int):
         return list(range(value))

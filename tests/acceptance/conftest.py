@@ -37,8 +37,13 @@ def run_burner(pytester: pytest.Pytester, sim: SimProcess) -> Any:
     """Run pytest in-process on the files made with ``pytester`` against ``sim``."""
 
     def run(*args: str) -> pytest.RunResult:
-        return pytester.runpytest("-p", "no:cacheprovider", f"--rootdir={pytester.path}",
-                                  "--kube-config",
-                                  str(sim.kubeconfig), *args)
+        return pytester.runpytest(
+            "-p",
+            "no:cacheprovider",
+            f"--rootdir={pytester.path}",
+            "--kube-config",
+            str(sim.kubeconfig),
+            *args,
+        )
 
     return run

@@ -75,10 +75,12 @@ def test_unknown_kwarg_is_one_line_and_creates_nothing(
     )
     result = run_burner("--burner-uuid", "acc-bad-1")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([
-        "ERROR: test_bad.py::test_pods: @pytest.mark.density: unknown keyword 'replica'; "
-        "did you mean 'replicas'?"
-    ])
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: test_bad.py::test_pods: @pytest.mark.density: unknown keyword 'replica'; "
+            "did you mean 'replicas'?"
+        ]
+    )
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
     assert labelled_namespaces(core, "acc-bad-1") == []
 

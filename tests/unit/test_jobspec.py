@@ -44,9 +44,16 @@ def test_defaults_are_kube_burners(tpl: Path) -> None:
 
 
 def test_shorthand_and_objects(tpl: Path) -> None:
-    spec = build_job(WHERE, "create", {"objects": [{"template": "pod.yml", "replicas": 3},
-                                                   {"object_template": "pod.yml"}],
-                                       "iterations": 4}, tpl, "j")
+    spec = build_job(
+        WHERE,
+        "create",
+        {
+            "objects": [{"template": "pod.yml", "replicas": 3}, {"object_template": "pod.yml"}],
+            "iterations": 4,
+        },
+        tpl,
+        "j",
+    )
     assert [o.replicas for o in spec.objects] == [3, 1]
     assert spec.expected_count(spec.objects[0]) == 12
 
@@ -56,7 +63,10 @@ def test_shorthand_and_objects(tpl: Path) -> None:
     [
         ({"replica": 3}, "unknown keyword 'replica'; did you mean 'replicas'?"),
         ({"jobIterations": 3}, "unknown keyword 'jobIterations'"),
-        ({"maxWaitTimeout": "1h"}, "unknown keyword 'maxWaitTimeout'; did you mean 'max_wait_timeout'?"),
+        (
+            {"maxWaitTimeout": "1h"},
+            "unknown keyword 'maxWaitTimeout'; did you mean 'max_wait_timeout'?",
+        ),
         ({"replicas": "ten"}, "'objects[0].replicas' must be an integer, got 'ten'"),
         ({"replicas": -1}, "'objects[0].replicas' must be >= 0, got -1"),
         ({"iterations": 0}, "'iterations' must be >= 1, got 0"),
@@ -85,18 +95,34 @@ def test_no_objects(tpl: Path) -> None:
 def test_delete_needs_selector(tpl: Path) -> None:
     with pytest.raises(JobSpecError, match="non-empty 'label_selector'"):
         build_job(WHERE, "delete", {"kind": "Pod"}, tpl, "j")
-    spec = build_job(WHERE, "delete", {"kind": "Pod", "label_selector": {"a": "b"},
-                                       "iterations": 5}, tpl, "j")
+    spec = build_job(
+        WHERE, "delete", {"kind": "Pod", "label_selector": {"a": "b"}, "iterations": 5}, tpl, "j"
+    )
     assert spec.iterations == 1  # forced, as kube-burner does
 
 
 def test_patch_type_names(tpl: Path) -> None:
-    spec = build_job(WHERE, "patch", {"kind": "Pod", "label_selector": {"a": "b"},
-                                      "template": "pod.yml", "patch_type": "merge"}, tpl, "j")
+    spec = build_job(
+        WHERE,
+        "patch",
+        {"kind": "Pod", "label_selector": {"a": "b"}, "template": "pod.yml", "patch_type": "merge"},
+        tpl,
+        "j",
+    )
     assert spec.objects[0].patch_type == "application/merge-patch+json"
     with pytest.raises(JobSpecError, match="patch_type must be one of"):
-        build_job(WHERE, "patch", {"kind": "Pod", "label_selector": {"a": "b"},
-                                   "template": "pod.yml", "patch_type": "xml"}, tpl, "j")
+        build_job(
+            WHERE,
+            "patch",
+            {
+                "kind": "Pod",
+                "label_selector": {"a": "b"},
+                "template": "pod.yml",
+                "patch_type": "xml",
+            },
+            tpl,
+            "j",
+        )
 
 
 def test_scaling(tpl: Path) -> None:
@@ -109,13 +135,16 @@ def test_scaling(tpl: Path) -> None:
 
 def test_namespaces(tpl: Path) -> None:
     spec = build(tpl, iterations=6, iterations_per_namespace=2, namespace="dens")
-    assert [spec.namespace_for(i) for i in range(6)] == ["dens-0"] * 2 + ["dens-1"] * 2 + ["dens-2"] * 2
+    assert [spec.namespace_for(i) for i in range(6)] == ["dens-0"] * 2 + ["dens-1"] * 2 + [
+        "dens-2"
+    ] * 2
     flat = build(tpl, namespace="dens", namespaced_iterations=False)
     assert flat.namespace_for(3) == "dens"
 
 
-@pytest.mark.parametrize(("raw", "out"), [("test_vm_density", "test-vm-density"),
-                                          ("test_x[10-fast]", "test-x-10-fast"),
-                                          ("__", "job")])
+@pytest.mark.parametrize(
+    ("raw", "out"),
+    [("test_vm_density", "test-vm-density"), ("test_x[10-fast]", "test-x-10-fast"), ("__", "job")],
+)
 def test_dns1123(raw: str, out: str) -> None:
     assert dns1123(raw) == out

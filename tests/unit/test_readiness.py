@@ -7,7 +7,12 @@ from typing import Any
 import pytest
 
 from pytest_kubevirt_burner.jobs import labels
-from pytest_kubevirt_burner.jobs.readiness import is_ready, state_of, status_path, validate_status_path
+from pytest_kubevirt_burner.jobs.readiness import (
+    is_ready,
+    state_of,
+    status_path,
+    validate_status_path,
+)
 
 
 def cond(ctype: str, status: str) -> dict[str, str]:
@@ -17,8 +22,14 @@ def cond(ctype: str, status: str) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("obj", "ready"),
     [
-        ({"kind": "Pod", "status": {"phase": "Running", "conditions": [cond("Ready", "True")]}}, True),
-        ({"kind": "Pod", "status": {"phase": "Running", "conditions": [cond("Ready", "False")]}}, False),
+        (
+            {"kind": "Pod", "status": {"phase": "Running", "conditions": [cond("Ready", "True")]}},
+            True,
+        ),
+        (
+            {"kind": "Pod", "status": {"phase": "Running", "conditions": [cond("Ready", "False")]}},
+            False,
+        ),
         ({"kind": "Pod", "status": {"phase": "Pending"}}, False),
         ({"kind": "Deployment", "spec": {"replicas": 3}, "status": {"readyReplicas": 3}}, True),
         ({"kind": "Deployment", "spec": {"replicas": 3}, "status": {"readyReplicas": 2}}, False),
@@ -37,8 +48,10 @@ def test_is_ready(obj: dict[str, Any], ready: bool) -> None:
 
 
 def test_custom_status_paths() -> None:
-    obj = {"kind": "Widget", "status": {"phase": "Done", "conditions": [cond("Ready", "True")],
-                                        "ok": True}}
+    obj = {
+        "kind": "Widget",
+        "status": {"phase": "Done", "conditions": [cond("Ready", "True")], "ok": True},
+    }
     assert is_ready(obj, [(".phase", "Done")])
     assert is_ready(obj, [('.conditions[] | select(.type == "Ready") | .status', "True")])
     assert is_ready(obj, [(".ok", "true")])
@@ -49,22 +62,35 @@ def test_custom_status_paths() -> None:
 
 
 def test_state_of() -> None:
-    pending = {"kind": "Pod", "status": {"phase": "Pending", "conditions": [
-        {"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]}}
+    pending = {
+        "kind": "Pod",
+        "status": {
+            "phase": "Pending",
+            "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}],
+        },
+    }
     assert state_of(pending) == "Pending/Unschedulable"
-    assert state_of({"kind": "VirtualMachine", "status": {"printableStatus": "Starting"}}) == "Starting"
+    assert (
+        state_of({"kind": "VirtualMachine", "status": {"printableStatus": "Starting"}})
+        == "Starting"
+    )
 
 
 def test_stamp_injects_into_templates() -> None:
     lab = labels.object_labels(labels.run_labels("u", "r", "j"), 0, 2, 3)
-    vm = {"kind": "VirtualMachine", "metadata": {"labels": {labels.JOB: "mine"}},
-          "spec": {"template": {"metadata": {}}, "dataVolumeTemplates": [{"metadata": {}}]}}
+    vm = {
+        "kind": "VirtualMachine",
+        "metadata": {"labels": {labels.JOB: "mine"}},
+        "spec": {"template": {"metadata": {}}, "dataVolumeTemplates": [{"metadata": {}}]},
+    }
     labels.stamp(vm, lab)
     assert vm["metadata"]["labels"][labels.JOB] == "mine"  # template labels win
     assert vm["metadata"]["labels"][labels.ITERATION] == "2"
     assert vm["spec"]["template"]["metadata"]["labels"][labels.UUID] == "u"
     assert vm["spec"]["dataVolumeTemplates"][0]["metadata"]["labels"][labels.REPLICA] == "3"
-    sts = {"kind": "StatefulSet", "spec": {"template": {"metadata": {}},
-                                           "selector": {"matchLabels": {"app": "x"}}}}
+    sts = {
+        "kind": "StatefulSet",
+        "spec": {"template": {"metadata": {}}, "selector": {"matchLabels": {"app": "x"}}},
+    }
     labels.stamp(sts, lab)
     assert sts["spec"]["selector"]["matchLabels"] == {"app": "x", labels.UUID: "u", labels.JOB: "j"}

@@ -1,0 +1,56 @@
+"""The watches of one job: one per (apiVersion, kind, selector), shared by all their consumers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+# (event type, object, received_at_ns) -> None
+EventCallback = Callable[[str, dict[str, Any], int], None]
+# (api_version, kind, label_selector, callback) -> a started-on-demand watch
+WatchFactory = Callable[[str, str, str, EventCallback], Any]
+
+
+class JobWatches:
+    """Registers consumers, then starts every watch before the job's first create."""
+
+    def __init__(self, factory: WatchFactory, run_selector: str) -> None:
+        self._factory = factory
+        self._run_selector = run_selector
+        self._consumers: dict[tuple[str, str, str], list[EventCallback]] = {}
+        self._watches: list[Any] = []
+
+    def add(
+        self, api_version: str, kind: str, callback: EventCallback, extra_selector: str = ""
+    ) -> None:
+        """Deliver events of ``kind`` matching the run's labels (and ``extra_selector``)."""
+        selector = ",".join(s for s in (self._run_selector, extra_selector) if s)
+        self._consumers.setdefault((api_version, kind, selector), []).append(callback)
+
+    def start(self, sync_timeout: float = 60.0) -> None:
+        """Start every watch and wait until each has delivered its initial list."""
+        for (api_version, kind, selector), callbacks in self._consumers.items():
+            self._watches.append(self._factory(api_version, kind, selector, _fan_out(callbacks)))
+        for w in self._watches:
+            w.start()
+        deadline = time.monotonic() + sync_timeout
+        for w in self._watches:
+            w.wait_synced(max(0.0, deadline - time.monotonic()))
+
+    def stop(self) -> None:
+        """Stop every watch."""
+        for w in self._watches:
+            w.stop()
+        self._watches.clear()
+
+
+def _fan_out(callbacks: list[EventCallback]) -> EventCallback:
+    if len(callbacks) == 1:
+        return callbacks[0]
+
+    def deliver(event_type: str, obj: dict[str, Any], received_ns: int) -> None:
+        for cb in callbacks:
+            cb(event_type, obj, received_ns)
+
+    return deliver
