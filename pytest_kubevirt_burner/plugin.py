@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import markers, options
+from . import collection, markers, options
 from .fixtures import burner, kube_client, kube_sim, template_renderer
 from .jobspec import JobSpecError
 from .session import SESSION_KEY, BurnerSession
@@ -41,6 +41,10 @@ def pytest_collection_modifyitems(
         raise pytest.UsageError("\n".join(problems))
     if needs_cluster or burner_session.run.kube_sim:
         burner_session.client()
+    if needs_cluster:
+        problems = collection.preflight_items(burner_session, items)
+        if problems:
+            raise pytest.UsageError("\n".join(problems))
 
 
 def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
