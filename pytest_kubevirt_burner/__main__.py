@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
+from . import cleanup_cmd
+
 __all__ = ["SUBCOMMANDS", "Subcommand", "main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -104,6 +106,12 @@ SUBCOMMANDS: list[Subcommand] = [
         "index a metrics directory's result files into Elasticsearch (idempotent)",
         _index_arguments,
         _run_index,
+    ),
+    Subcommand(
+        "cleanup",
+        "delete every object labelled with one run's uuid (e.g. after an interrupted run)",
+        cleanup_cmd.add_arguments,
+        cleanup_cmd.run,
     ),
 ]
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from . import report
+from .interrupt import cleanup_command
 from .jobs.context import JobContext
 from .jobs.result import JobResult
 from .jobs.runner import JobFailed, cleanup_run, new_result, run_job
@@ -63,6 +64,8 @@ class Burner:
                 pytrace=False,
             )
         spec = spec.scaled(session.run.scale)
+        if session.observability.stop_reason and spec.job_type == "create":
+            pytest.skip(f"density jobs stopped: {session.observability.stop_reason}")
         client = session.client()
         ctx = JobContext(
             spec=spec,
@@ -74,39 +77,75 @@ class Burner:
             clock=session.run.latency_clock,
             metadata=session.metadata(),
             slos=slos_for_item(self._item),
+            progress=report.progress_for(self._item.config, spec.name),
         )
         result = new_result(ctx, dry_run=session.run.dry_run)
         self.results.append(result)
         session.results.append(result)
+        failure = ""
+        session.interrupts.track(ctx.stop)
         try:
             run_job(ctx, self._watch_factory(client), result)
         except JobSpecError as exc:
-            pytest.fail(str(exc), pytrace=False)
+            failure = str(exc)
         except JobFailed as exc:
             result.errors.append(str(exc))
-            pytest.fail("\n".join([str(exc), *result.slo_breaches]), pytrace=False)
+            failure = "\n".join([str(exc), *result.slo_breaches])
         except BaseException:
             ctx.stop.set()
             raise
         finally:
+            session.interrupts.untrack(ctx.stop)
             if spec.job_type == "create" and spec.cleanup and not result.dry_run:
                 self._cleanups.append((ctx, [(av, k) for k, av in result.kinds.items()]))
+            if not session.interrupts.interrupted:
+                failure = "\n".join(filter(None, [failure, *self._observe(result)]))
+        if failure:  # outside the except block: no "during handling" chain in the report
+            pytest.fail(failure, pytrace=False)
         if result.slo_breaches:
             pytest.fail("\n".join(result.slo_breaches), pytrace=False)
         return result
 
+    def _observe(self, result: JobResult) -> list[str]:
+        """Metrics and alerts of the job's window; lines of error/critical alerts."""
+        obs = self._session.observability.job_finished(result)
+        if obs is None:
+            return []
+        for warning in obs.warnings:
+            self._item.warn(pytest.PytestWarning(f"{result.job_name}: {warning}"))
+        return [f"alert: {d}" for d in obs.failing_descriptions]
+
     def teardown(self) -> None:
-        """Delete what this test's jobs created (jobs with cleanup=True)."""
-        for ctx, kinds in reversed(self._cleanups):
-            with contextlib.suppress(Exception):
-                cleanup_run(ctx, kinds)
-        self._cleanups.clear()
+        """Delete what this test's jobs created (jobs with cleanup=True).
+
+        After an interrupt the session deletes everything of the run instead (interrupt.py).
+        Objects that could not be deleted are reported as a warning with the cleanup command.
+        """
+        cleanups, self._cleanups = self._cleanups, []
+        if self._session.interrupts.interrupted:
+            return
+        for ctx, kinds in reversed(cleanups):
+            try:
+                remaining = cleanup_run(ctx, kinds)
+                problem = f"{remaining} objects still present" if remaining else ""
+            except Exception as exc:
+                problem = str(exc)
+            if problem:
+                run = self._session.run
+                command = cleanup_command(run.uuid, run.kube_config, run.kube_context)
+                self._item.warn(
+                    pytest.PytestWarning(
+                        f"{ctx.spec.name}: cleanup incomplete ({problem}); remove the leftovers "
+                        f"with: {command}"
+                    )
+                )
 
 
 @pytest.fixture
 def burner(request: pytest.FixtureRequest) -> Iterator[Burner]:
     """Runs the job described by the test's markers: ``burner.run() -> JobResult``."""
     b = Burner(_session(request), request.node)
+    request.node.stash[report.RESULTS_KEY] = b.results
     try:
         yield b
     finally:

@@ -20,6 +20,20 @@ PATCH_TYPES = {
     "apply": "application/apply-patch+yaml",
 }
 EXECUTION_MODES = ("parallel", "sequential")
+# kube-burner's kubeVirtOp values; VMI-level ops may target a VirtualMachineInstance kind
+KUBEVIRT_OPS = (
+    "start",
+    "stop",
+    "restart",
+    "pause",
+    "unpause",
+    "migrate",
+    "add-volume",
+    "remove-volume",
+)
+VM_ONLY_OPS = ("start", "stop", "restart")
+CHURN_MODES = ("namespaces", "objects")
+CHURN_KEYS = ("cycles", "percent", "duration", "delay", "delete_delay", "mode")
 
 
 class JobSpecError(ValueError):
@@ -52,6 +66,19 @@ class ObjectSpec:
     api_version: str | None = None
     label_selector: dict[str, str] = field(default_factory=dict)
     patch_type: str | None = None
+    kubevirt_op: str | None = None
+
+
+@dataclass(frozen=True)
+class ChurnSpec:
+    """kube-burner's churnConfig: delete and re-create a share of a create job, in cycles."""
+
+    cycles: int = 0
+    percent: int = 10
+    duration: float = 0.0
+    delay: float = 0.0
+    delete_delay: float = 0.0
+    mode: str = "namespaces"
 
 
 @dataclass(frozen=True)
@@ -85,7 +112,7 @@ class JobSpec:
     object_wait: bool = False
     skip_indexing: bool = False
     default_missing_keys_with_zero: bool = False
-    churn: dict[str, Any] | None = None
+    churn: ChurnSpec | None = None
 
     def scaled(self, factor: float) -> JobSpec:
         """This job with its iterations (or, for one iteration, replicas) multiplied by factor."""
@@ -121,6 +148,7 @@ SHORTHAND = {
     "run_once",
     "wait",
     "wait_options",
+    "kubevirt_op",
 }
 DEFAULT_QPS, DEFAULT_BURST = 5.0, 10
 
@@ -233,6 +261,12 @@ def build_object(
         if not selector:
             raise chk.fail(f"objects[{index}] needs a non-empty 'label_selector'")
     patch_type = raw.get("patch_type")
+    op = raw.get("kubevirt_op")
+    api_version = raw.get("api_version")
+    if job_type == "kubevirt":
+        kind, api_version = _kubevirt_target(chk, raw, index, kind, api_version)
+    elif op is not None:
+        raise chk.fail(f"objects[{index}].kubevirt_op is only valid in a kubevirt job")
     if job_type == "patch":
         if patch_type not in PATCH_TYPES and patch_type not in PATCH_TYPES.values():
             raise chk.fail(
@@ -249,10 +283,65 @@ def build_object(
         wait_options=_wait_options(chk, raw.get("wait_options", {})),
         churn=chk.boolean(f"objects[{index}].churn", raw.get("churn", True)),
         kind=chk.string(f"objects[{index}].kind", kind) if kind is not None else None,
-        api_version=raw.get("api_version"),
+        api_version=api_version,
         label_selector=selector,
         patch_type=patch_type,
+        kubevirt_op=op,
     )
+
+
+def _kubevirt_target(
+    chk: _Checker, raw: dict[str, Any], index: int, kind: Any, api_version: Any
+) -> tuple[str, str]:
+    """Validate a kubevirt object's op and inputVars; (kind, apiVersion) with defaults."""
+    op = raw.get("kubevirt_op")
+    where = f"objects[{index}].kubevirt_op"
+    if op is None:
+        raise chk.fail(f"objects[{index}] needs a 'kubevirt_op' ({', '.join(KUBEVIRT_OPS)})")
+    if op not in KUBEVIRT_OPS:
+        raise chk.fail(
+            f"'{where}' must be one of {', '.join(KUBEVIRT_OPS)}, got {op!r}"
+            f"{_suggest(str(op), set(KUBEVIRT_OPS))}"
+        )
+    kind = kind or "VirtualMachine"
+    if kind not in ("VirtualMachine", "VirtualMachineInstance"):
+        raise chk.fail(f"objects[{index}].kind must be VirtualMachine or VirtualMachineInstance")
+    if kind == "VirtualMachineInstance" and op in VM_ONLY_OPS:
+        raise chk.fail(f"objects[{index}]: {op} acts on a VirtualMachine, not a {kind}")
+    inputs = chk.mapping(f"objects[{index}].input_vars", raw.get("input_vars", {}))
+    if op in ("add-volume", "remove-volume") and not inputs.get("volumeName"):
+        raise chk.fail(f"objects[{index}]: {op} needs input_vars.volumeName")
+    if inputs.get("diskType", "disk") not in ("disk", "lun"):
+        raise chk.fail(f"objects[{index}]: input_vars.diskType must be disk or lun")
+    if inputs.get("cache", "none") not in ("none", "writethrough", "writeback"):
+        raise chk.fail(
+            f"objects[{index}]: input_vars.cache must be none, writethrough or writeback"
+        )
+    return str(kind), str(api_version or "kubevirt.io/v1")
+
+
+def build_churn(chk: _Checker, raw: Any) -> ChurnSpec:
+    """Validate ``churn={...}`` (kube-burner's churnConfig in snake_case)."""
+    m = chk.mapping("churn", raw)
+    for key in m:
+        if key not in CHURN_KEYS:
+            raise chk.fail(f"unknown key 'churn.{key}'{_suggest(key, set(CHURN_KEYS))}")
+    mode = m.get("mode", "namespaces")
+    if mode not in CHURN_MODES:
+        raise chk.fail(f"'churn.mode' must be namespaces or objects, got {mode!r}")
+    churn = ChurnSpec(
+        cycles=chk.integer("churn.cycles", m.get("cycles", 0)),
+        percent=chk.integer("churn.percent", m.get("percent", 10), minimum=1),
+        duration=chk.duration("churn.duration", m.get("duration", 0)),
+        delay=chk.duration("churn.delay", m.get("delay", 0)),
+        delete_delay=chk.duration("churn.delete_delay", m.get("delete_delay", 0)),
+        mode=str(mode),
+    )
+    if churn.percent > 100:
+        raise chk.fail(f"'churn.percent' must be <= 100, got {churn.percent}")
+    if churn.cycles == 0 and churn.duration == 0:
+        raise chk.fail("'churn' needs 'cycles' or 'duration' (both 0 would never churn)")
+    return churn
 
 
 def build_job(
@@ -302,9 +391,15 @@ def build_job(
     wait_for = kwargs.get("wait_for", ())
     if isinstance(wait_for, str) or not all(isinstance(k, str) for k in wait_for):
         raise chk.fail(f"'wait_for' must be a list of kinds, got {wait_for!r}")
-    churn = kwargs.get("churn")
-    if churn is not None:
-        chk.mapping("churn", churn)
+    churn = None if kwargs.get("churn") is None else build_churn(chk, kwargs["churn"])
+    if churn is not None and job_type != "create":
+        raise chk.fail("'churn' is only valid on a create (density) job")
+    if churn is not None and churn.mode == "namespaces" and not kwargs.get(
+        "namespaced_iterations", True
+    ):
+        raise chk.fail(
+            "churn mode 'namespaces' needs namespaced_iterations=True; use mode 'objects'"
+        )
     iterations = chk.integer("iterations", kwargs.get("iterations", 1), minimum=1)
     per_ns = chk.integer("iterations_per_namespace", kwargs.get("iterations_per_namespace", 1), 1)
     return JobSpec(

@@ -15,6 +15,7 @@ JOB_MARKERS: dict[str, JobType] = {
     "delete": "delete",
     "patch": "patch",
     "read": "read",
+    "kubevirt_op": "kubevirt",
 }
 
 HELP = {
@@ -27,6 +28,11 @@ HELP = {
     "matching objects with a rendered template (json, merge, strategic or apply)",
     "read": "read(kind=..., label_selector={...}, iterations=1, ...): list and get matching "
     "objects to generate read load",
+    "kubevirt_op": "kubevirt_op(op, label_selector={...}, qps=5, burst=10, "
+    "execution_mode='sequential', iterations=1, object_delay=0, object_wait=False, "
+    "input_vars={...}, kind='VirtualMachine', wait=True, max_wait_timeout='4h'): a kube-burner "
+    "kubevirt job (start, stop, restart, pause, unpause, migrate, add-volume, remove-volume) on "
+    "existing VMs, each waited for and measured from its request",
 }
 
 
@@ -40,7 +46,9 @@ def _merged(item: pytest.Item, name: str) -> dict[str, Any]:
     marks = list(item.iter_markers(name))  # closest first
     kwargs: dict[str, Any] = {}
     for mark in reversed(marks):  # farthest first, so the closest wins
-        if mark.args:
+        if name == "kubevirt_op" and len(mark.args) == 1 and "objects" not in mark.kwargs:
+            kwargs["kubevirt_op"] = mark.args[0]
+        elif mark.args:
             raise JobSpecError(
                 f"{item.nodeid}: @pytest.mark.{name} takes keyword arguments only, got "
                 f"positional {mark.args!r}"
@@ -68,9 +76,10 @@ def validate_item(item: pytest.Item) -> JobSpec | None:
     """Validate every burner marker of ``item`` (job and SLOs); raises JobSpecError."""
     spec = job_for_item(item)
     slos = slos_for_item(item)
-    if slos and (spec is None or spec.job_type != "create"):
+    if slos and (spec is None or spec.job_type not in ("create", "kubevirt")):
         raise JobSpecError(
-            f"{item.nodeid}: @pytest.mark.slo needs a @pytest.mark.density job on the same test"
+            f"{item.nodeid}: @pytest.mark.slo needs a @pytest.mark.density or "
+            "@pytest.mark.kubevirt_op job on the same test"
         )
     return spec
 

@@ -103,6 +103,38 @@ def add_options(parser: pytest.Parser) -> None:
         help="bearer token for Prometheus (or $PROMETHEUS_TOKEN)",
     )
     opt(
+        "--prometheus-username",
+        None,
+        metavar="USER",
+        dest="prometheus_username",
+        default=None,
+        help="basic-auth user for Prometheus (password from $PROMETHEUS_PASSWORD)",
+    )
+    opt(
+        "--prometheus-ca-cert",
+        "prometheus_ca_cert",
+        metavar="FILE",
+        dest="prometheus_ca_cert",
+        default=None,
+        help="CA bundle to verify Prometheus' TLS certificate",
+    )
+    opt(
+        "--prometheus-skip-tls-verify",
+        None,
+        action="store_true",
+        dest="prometheus_skip_tls_verify",
+        default=False,
+        help="do not verify Prometheus' TLS certificate (verification is on by default)",
+    )
+    opt(
+        "--prometheus-step",
+        "prometheus_step",
+        metavar="DURATION",
+        dest="prometheus_step",
+        default=None,
+        help="range-query step of metrics and alert profiles (default 30s)",
+    )
+    opt(
         "--metrics-profile",
         None,
         metavar="FILE",
@@ -135,6 +167,22 @@ def add_options(parser: pytest.Parser) -> None:
         dest="es_index",
         default=None,
         help="Elasticsearch index name",
+    )
+    opt(
+        "--es-ca-cert",
+        "es_ca_cert",
+        metavar="FILE",
+        dest="es_ca_cert",
+        default=None,
+        help="CA bundle to verify Elasticsearch's TLS certificate",
+    )
+    opt(
+        "--es-skip-tls-verify",
+        None,
+        action="store_true",
+        dest="es_skip_tls_verify",
+        default=False,
+        help="do not verify Elasticsearch's TLS certificate (verification is on by default)",
     )
     opt(
         "--burner-scale",
@@ -197,6 +245,15 @@ def add_options(parser: pytest.Parser) -> None:
         help="kube-burner --user-data file for --kube-burner-config",
     )
     opt(
+        "--burner-keep-on-interrupt",
+        None,
+        action="store_true",
+        dest="burner_keep_on_interrupt",
+        default=False,
+        help="when the run is interrupted (SIGINT/SIGTERM), keep what it created instead of "
+        "deleting every object labelled with its uuid",
+    )
+    opt(
         "--latency-clock",
         "latency_clock",
         metavar="client|server",
@@ -224,6 +281,7 @@ class RunConfig:
     prometheus_url: str | None = None
     es_server: str | None = None
     es_index: str | None = None
+    keep_on_interrupt: bool = False
     later: dict[str, object] = field(default_factory=dict)
 
 
@@ -238,15 +296,7 @@ def _get(config: pytest.Config, dest: str, ini: str | None = None) -> object:
 
 
 # options that are accepted now but whose features are not built yet
-NOT_YET = {
-    "kube_sim_prometheus": "--kube-sim-prometheus",
-    "metrics_profile": "--metrics-profile",
-    "alert_profile": "--alert-profile",
-    "prometheus_url": "--prometheus-url",
-    "es_server": "--es-server",
-    "burner_baseline": "--burner-baseline",
-    "burner_regression": "--burner-regression",
-    "kube_burner_config": "--kube-burner-config",
+NOT_YET: dict[str, str] = {
 }
 
 
@@ -296,5 +346,6 @@ def resolve(config: pytest.Config) -> RunConfig:
         metrics_directory=metrics_dir,
         scale=scale,
         dry_run=bool(_get(config, "burner_dry_run", "burner_dry_run")),
+        keep_on_interrupt=bool(config.getoption("burner_keep_on_interrupt", False)),
         latency_clock=clock,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import collection, markers, options
+from . import collection, compat, markers, options, report
 from .fixtures import burner, kube_client, kube_sim, template_renderer
 from .jobspec import JobSpecError
 from .session import SESSION_KEY, BurnerSession
@@ -18,7 +18,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     markers.register(config)
-    config.stash[SESSION_KEY] = BurnerSession(config, options.resolve(config))
+    burner_session = BurnerSession(config, options.resolve(config))
+    config.stash[SESSION_KEY] = burner_session
+    report.register(config)
+    compat.register(config)  # --kube-burner-config: the config's jobs become test items
+    burner_session.interrupts.install()
 
 
 def pytest_collection_modifyitems(
@@ -41,6 +45,8 @@ def pytest_collection_modifyitems(
         raise pytest.UsageError("\n".join(problems))
     if needs_cluster or burner_session.run.kube_sim:
         burner_session.client()
+    if needs_cluster or burner_session.run.kube_sim:
+        burner_session.start_observability()
     if needs_cluster:
         problems = collection.preflight_items(burner_session, items)
         if problems:
@@ -51,7 +57,22 @@ def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
     return config.stash[SESSION_KEY].header_lines()
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Index the session's results; after an interrupt, delete what this run created."""
+    burner_session = session.config.stash.get(SESSION_KEY, None)
+    if burner_session is None:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    write = reporter.write_line if reporter is not None else print
+    for line in burner_session.finish_observability():
+        write(f"kubevirt-burner: {line}")
+    if exitstatus == pytest.ExitCode.INTERRUPTED or burner_session.interrupts.interrupted:
+        burner_session.cleanup_after_interrupt(write)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     burner_session = config.stash.get(SESSION_KEY, None)
     if burner_session is not None:
+        burner_session.interrupts.uninstall()
         burner_session.close()

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from .interrupt import InterruptHandler, cleanup_after_interrupt
 from .jobs.result import JobResult
+from .observability import Observability
 from .options import RunConfig
 
 SESSION_KEY = pytest.StashKey["BurnerSession"]()
@@ -27,6 +29,8 @@ class BurnerSession:
         self._client: Any = None
         self._sim: Any = None
         self.cluster_facts: dict[str, Any] = {}
+        self.interrupts = InterruptHandler()
+        self.observability = Observability(config)
 
     # --- simulator ------------------------------------------------------------------------
     def simulator(self) -> Any:
@@ -69,6 +73,26 @@ class BurnerSession:
             self._client = client
         return self._client
 
+    def start_observability(self) -> None:
+        """Connect Prometheus/Elasticsearch when asked to (after the cluster is connected)."""
+        if self.observability.wanted and self.observability.pipeline is None:
+            sim_url = self._sim.url if self._sim is not None else None
+            self.observability.start(
+                self.metrics_directory(), self.run.uuid, self.metadata(), sim_url
+            )
+
+    def finish_observability(self) -> list[str]:
+        """Index every result file into Elasticsearch; lines worth showing the user."""
+        obs = self.observability
+        try:
+            done = obs.finish()
+        finally:
+            obs.close()
+        lines = list(dict.fromkeys(obs.warnings))
+        if done is not None and done.es_indexed and not done.es_failed:
+            lines.append(f"Elasticsearch: {done.es_indexed} documents indexed")
+        return lines
+
     def metrics_directory(self) -> Path:
         """The metrics directory, created on first use."""
         path = self.run.metrics_directory
@@ -100,6 +124,19 @@ class BurnerSession:
             f"kubevirt-burner: uuid {self.run.uuid}, metrics directory {self.run.metrics_directory}"
             + (" (dry run: nothing is created)" if self.run.dry_run else ""),
         ]
+
+    def cleanup_after_interrupt(self, write: Any) -> None:
+        """After an interrupted session: delete this run's objects (see interrupt.py)."""
+        target = self._client.target if self._client is not None else None
+        cleanup_after_interrupt(
+            self.interrupts,
+            self.results,
+            self.client if self._client is not None else None,
+            self.run.uuid,
+            (target.path if target else self.run.kube_config, self.run.kube_context),
+            self.run.keep_on_interrupt,
+            write,
+        )
 
     def close(self) -> None:
         """Stop the simulator and release the client."""

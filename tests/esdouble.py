@@ -59,6 +59,8 @@ class EsState:
     """Let this many bulk requests succeed, then answer 500 to the next ones."""
     bulk_count: int = 0
     server_major: int = 9
+    keep: bool = True
+    """Keep request bodies and documents (benchmarks turn it off to measure the client only)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def bulk_bodies(self) -> list[bytes]:
@@ -110,7 +112,8 @@ class _Handler(BaseHTTPRequestHandler):
             body,
         )
         with state.lock:
-            state.requests.append(rec)
+            if state.keep:
+                state.requests.append(rec)
             status, answer = self._route(state, rec)
         self._send(status, answer, head=self.command == "HEAD")
 
@@ -179,7 +182,7 @@ class _Handler(BaseHTTPRequestHandler):
         lines = body.split(b"\n")[:-1]
         if len(lines) % 2:
             return 400, _error("illegal_argument_exception", "unpaired action/source", 400)
-        items = []
+        items: list[dict[str, Any]] = []
         errors = False
         for action_line, source_line in zip(lines[0::2], lines[1::2], strict=True):
             action = json.loads(action_line)
@@ -195,7 +198,8 @@ class _Handler(BaseHTTPRequestHandler):
                 continue
             store = state.indices.setdefault(index, {"body": {}, "docs": {}})["docs"]
             existed = doc_id in store
-            store[doc_id] = source
+            if state.keep:
+                store[doc_id] = source
             items.append({op: {"_index": index, "_id": doc_id, "_version": 1,
                                "result": "updated" if existed else "created",
                                "status": 200 if existed else 201}})  # fmt: skip
@@ -221,7 +225,9 @@ class EsDouble:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.state = self.state
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def start(self) -> EsDouble:
         """Serve in a background thread."""

@@ -274,6 +274,7 @@ class ClusterClient(ResourceVerbs):
         read_timeout: float,
         limiter: TokenBucket | None = None,
         stats: StatsSink | None = None,
+        retry: RetryPolicy | None = None,
     ) -> urllib3.BaseHTTPResponse:
         """Open a watch-style streaming GET on the dedicated stream pool (body left unread)."""
         resp, _ = self._transport.send(
@@ -283,6 +284,7 @@ class ClusterClient(ResourceVerbs):
             query=query,
             limiter=limiter,
             stats=stats,
+            retry=retry,
             streaming=True,
             timeout=(self._transport.timeout[0], read_timeout),
         )

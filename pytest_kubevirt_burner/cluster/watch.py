@@ -56,6 +56,7 @@ class _Expired(Exception):
 # (resourceVersion, namespace, name, stripped object or None)
 _Entry = tuple[str, str, str, Obj | None]
 _STREAM_ERRORS = (u3.HTTPError, OSError, http.client.HTTPException, ValueError)
+_NO_RETRY = RetryPolicy(max_retries=0)
 
 
 def _meta(obj: Obj) -> Obj:
@@ -111,6 +112,8 @@ class ResilientWatch:
         self.bookmarks = 0
         self.errors = 0
         self.last_error: BaseException | None = None
+        self.failing = False
+        """True from a failed list/watch attempt until the next one succeeds."""
 
     def __repr__(self) -> str:
         where = self.namespace or "all namespaces"
@@ -257,8 +260,14 @@ class ResilientWatch:
         query, read_timeout = self._query()
         path = self.info.path(self.namespace)
         resp = self.client.open_stream(
-            path, query, read_timeout=read_timeout, limiter=self._limiter, stats=self._stats
+            path,
+            query,
+            read_timeout=read_timeout,
+            limiter=self._limiter,
+            stats=self._stats,
+            retry=_NO_RETRY,  # the watch loop backs off itself, and stop() interrupts that
         )
+        self.failing = False
         with self._lock:
             self._resp = resp
         clean = False
@@ -326,6 +335,7 @@ class ResilientWatch:
                     if need_list:
                         self._relist()
                         need_list = False
+                        self.failing = False
                         self.synced.set()
                     self._watch_once()
                     failures = 0
@@ -354,6 +364,7 @@ class ResilientWatch:
     def _failed(self, exc: BaseException, failures: int) -> int:
         self.errors += 1
         self.last_error = exc
+        self.failing = True
         log.debug("%r: %s; retrying", self, exc)
         self._stop.wait(self._backoff.delay(min(failures, 16)))
         return failures + 1

@@ -69,7 +69,11 @@ def _split_credentials(url: str) -> tuple[str, str | None, str | None]:
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, ApiError):
-        return f"HTTP {exc.status_code} {exc.error}"
+        body = exc.body if isinstance(exc.body, Mapping) else {}
+        error = body.get("error")
+        detail = error.get("reason") if isinstance(error, Mapping) else None
+        text = f"HTTP {exc.status_code} {exc.error}" + (f": {detail}" if detail else "")
+        return " ".join(text.split())[:300]
     text = str(exc)
     if "Connection refused" in text:
         return "connection refused"

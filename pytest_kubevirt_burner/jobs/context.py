@@ -45,7 +45,10 @@ class JobContext:
     clock: str = "client"
     metadata: dict[str, Any] = field(default_factory=dict)
     slos: list[Any] = field(default_factory=list)
+    measurements: list[str] | None = None  # None: the defaults for the job's kinds
     log: Callable[[str], None] = lambda _msg: None
+    stats_before: Any = None  # the client's request counters when the job started
+    progress: Any = None  # a live progress display (jobs.progress.ProgressSink) or None
 
     @property
     def base_labels(self) -> dict[str, str]:

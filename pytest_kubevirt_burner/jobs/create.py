@@ -91,37 +91,47 @@ class CreateJob:
             max_workers=ctx.workers, thread_name_prefix="burner-create"
         ) as pool:
             futures: list[Future[None]] = []
-            for it in range(spec.iterations):
-                if ctx.stop.is_set():
-                    break
-                ns = spec.namespace_for(it)
-                if self._namespaced_any():
-                    self.ensure_namespace(ns)
-                for index, obj, replica in iter_replicas(spec, it):
-                    if ctx.stop.is_set():
-                        break
-                    for doc in ctx.render(index, obj, it, replica):
-                        _, namespaced = self.plan.kinds[str(doc["kind"])]
-                        target_ns = None
-                        if namespaced:
-                            target_ns = (doc.get("metadata") or {}).get("namespace") or ns
-                        self.limiter.wait()
-                        if ctx.stop.is_set():
-                            break
-                        if self.first_create is None:
-                            self.first_create = time.monotonic()
-                        fut = pool.submit(self._create_one, doc, target_ns)
-                        name = str((doc.get("metadata") or {}).get("name", ""))
-                        fut.add_done_callback(partial(self._collect, name=name))
-                        futures.append(fut)
-                if spec.pod_wait and not spec.wait_when_finished and self.tracker is not None:
-                    self._wait_iteration(it)
-                if it < spec.iterations - 1 and not ctx.sleep(spec.job_iteration_delay):
-                    break
+            try:
+                self._create_all(pool, futures)
+            except BaseException:
+                ctx.stop.set()  # creates not yet sent are dropped, in-flight ones finish
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
             for fut in futures:
                 if not fut.done():
                     fut.exception()
         self.result.create_seconds = time.monotonic() - start
+
+    def _create_all(self, pool: ThreadPoolExecutor, futures: list[Future[None]]) -> None:
+        """Submit every create of every iteration (main thread; workers send them)."""
+        spec, ctx = self.ctx.spec, self.ctx
+        for it in range(spec.iterations):
+            if ctx.stop.is_set():
+                break
+            ns = spec.namespace_for(it)
+            if self._namespaced_any():
+                self.ensure_namespace(ns)
+            for index, obj, replica in iter_replicas(spec, it):
+                if ctx.stop.is_set():
+                    break
+                for doc in ctx.render(index, obj, it, replica):
+                    _, namespaced = self.plan.kinds[str(doc["kind"])]
+                    target_ns = None
+                    if namespaced:
+                        target_ns = (doc.get("metadata") or {}).get("namespace") or ns
+                    self.limiter.wait()
+                    if ctx.stop.is_set():
+                        break
+                    if self.first_create is None:
+                        self.first_create = time.monotonic()
+                    fut = pool.submit(self._create_one, doc, target_ns)
+                    name = str((doc.get("metadata") or {}).get("name", ""))
+                    fut.add_done_callback(partial(self._collect, name=name))
+                    futures.append(fut)
+            if spec.pod_wait and not spec.wait_when_finished and self.tracker is not None:
+                self._wait_iteration(it)
+            if it < spec.iterations - 1 and not ctx.sleep(spec.job_iteration_delay):
+                break
 
     def _namespaced_any(self) -> bool:
         return any(ns for _, ns in self.plan.kinds.values())
@@ -152,9 +162,10 @@ class CreateJob:
 
 def verify(ctx: JobContext, plan: Plan, result: JobResult) -> bool:
     """LIST every created kind by the run's labels and compare with the expected counts."""
-    sel = selector(ctx.base_labels)
+    base = selector(ctx.base_labels)
     ok = True
     for kind, (api_version, _) in plan.kinds.items():
+        sel = ",".join(s for s in (base, plan.index_selector(kind)) if s)
         found = len(ctx.client.list(api_version, kind, label_selector=sel))
         result.found[kind] = found
         if found != plan.expected.get(kind, 0):

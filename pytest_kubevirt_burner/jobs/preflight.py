@@ -7,6 +7,7 @@ from typing import Any
 
 from ..jobspec import JobSpec
 from .context import JobContext
+from .labels import INDEX
 from .readiness import validate_status_path
 
 
@@ -18,6 +19,15 @@ class Plan:
     expected: dict[str, int] = field(default_factory=dict)
     rendered: int = 0
     problems: list[str] = field(default_factory=list)
+    indices: dict[str, set[int]] = field(default_factory=dict)  # kind -> object indices
+
+    def index_selector(self, kind: str) -> str:
+        """Selects the objects of ``kind`` the job's own objects[] made (not their children:
+        a VM's launcher pod carries the VM's labels but another index)."""
+        indices = sorted(self.indices.get(kind, ()))
+        if not indices:
+            return ""
+        return f"{INDEX} in ({','.join(str(i) for i in indices)})"
 
 
 def _iterations_to_check(spec: JobSpec) -> list[int]:
@@ -70,4 +80,5 @@ def build_plan(ctx: JobContext) -> Plan:
                     docs_kinds = [str(d.get("kind")) for d in docs if d.get("kind")]
         for kind in docs_kinds:
             plan.expected[kind] = plan.expected.get(kind, 0) + spec.expected_count(obj)
+            plan.indices.setdefault(kind, set()).add(index)
     return plan

@@ -46,6 +46,8 @@ class JobResult:
     retries: int = 0
     throttled_429: int = 0
     server_errors: int = 0
+    connection_errors: int = 0
+    deduplicated_creates: int = 0
     errors: list[str] = field(default_factory=list)
     documents: list[dict[str, Any]] = field(default_factory=list)
     quantiles: dict[str, Quantiles] = field(default_factory=dict)
@@ -53,6 +55,10 @@ class JobResult:
     slo_lines: list[str] = field(default_factory=list)
     slo_breaches: list[str] = field(default_factory=list)
     rendered: int = 0
+    churn_started_at: float | None = None
+    churn_ended_at: float | None = None
+    churn_cycles: int = 0
+    churn_objects: int = 0
 
     @property
     def elapsed(self) -> float:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ..cluster.ratelimit import TokenBucket
+from ..interrupt import critical
 from ..jobspec import JobSpecError
 from ..measurements import MeasurementSet, default_measurements, evaluate
 from ..measurements.documents import job_summary_document
@@ -13,7 +15,10 @@ from ..measurements.recorder import JOB_SUMMARY_FILE
 from ..measurements.writer import append_job_summary
 from .cleanup import delete_labelled, previous_runs_selector, this_run_selector
 from .context import CreatedHook, JobContext
+from .churn import run_churn
 from .create import CreateJob, verify
+from .kubevirt import run_kubevirt
+from .progress import ProgressTicker
 from .preflight import Plan, build_plan
 from .readiness import WAITED_KINDS
 from .result import JobResult
@@ -53,7 +58,9 @@ def _wait_targets(ctx: JobContext, plan: Plan) -> list[WaitTarget]:
             (),
         )
         if kind in WAITED_KINDS or custom:
-            targets[kind] = WaitTarget(api_version, kind, plan.expected.get(kind, 0), custom)
+            targets[kind] = WaitTarget(
+                api_version, kind, plan.expected.get(kind, 0), custom, plan.index_selector(kind)
+            )
     return list(targets.values())
 
 
@@ -103,6 +110,8 @@ def _measurements(ctx: JobContext, plan: Plan) -> MeasurementSet:
         for o in spec.objects
     )
     names = default_measurements(plan.kinds, data_volume_templates=dv_templates)
+    if ctx.measurements is not None:  # a kube-burner config names its measurements
+        names = [n for n in ctx.measurements if n in names]
     return MeasurementSet(
         names,
         job_name=spec.name,
@@ -114,30 +123,50 @@ def _measurements(ctx: JobContext, plan: Plan) -> MeasurementSet:
 
 
 def _create_and_wait(
-    ctx: JobContext, plan: Plan, result: JobResult, tracker: ReadinessTracker | None
+    ctx: JobContext,
+    plan: Plan,
+    result: JobResult,
+    tracker: ReadinessTracker | None,
+    watch_note: Callable[[], str] = lambda: "",
 ) -> None:
     spec = ctx.spec
     job = CreateJob(ctx, plan, result, tracker)
+
+    def sample() -> tuple[dict[str, int], dict[str, int], dict[str, int], float]:
+        ready = tracker.ready_counts() if tracker is not None else {}
+        return job.created(), ready, plan.expected, job.achieved_qps()
+
     try:
-        job.run()
-        if ctx.stop.is_set():
-            raise KeyboardInterrupt
-        if (
-            tracker is not None
-            and spec.wait_when_finished
-            and not tracker.wait(spec.max_wait_timeout, ctx.stop)
-        ):
-            if ctx.stop.is_set():
-                raise KeyboardInterrupt
-            raise JobFailed(
-                f"{spec.name}: not ready after max_wait_timeout "
-                f"({spec.max_wait_timeout:g}s): {tracker.not_ready_report()}"
-            )
+        with ProgressTicker(ctx.progress, sample):
+            _run_and_wait(ctx, job, tracker, watch_note)
     finally:
         result.created = job.created()
         result.qps_achieved = job.achieved_qps()
         if tracker is not None:
             result.ready = tracker.ready_counts()
+
+
+def _run_and_wait(
+    ctx: JobContext,
+    job: CreateJob,
+    tracker: ReadinessTracker | None,
+    watch_note: Callable[[], str],
+) -> None:
+    spec = ctx.spec
+    job.run()
+    if ctx.stop.is_set():
+        raise KeyboardInterrupt
+    if (
+        tracker is not None
+        and spec.wait_when_finished
+        and not tracker.wait(spec.max_wait_timeout, ctx.stop)
+    ):
+        if ctx.stop.is_set():
+            raise KeyboardInterrupt
+        raise JobFailed(
+            f"{spec.name}: not ready after max_wait_timeout "
+            f"({spec.max_wait_timeout:g}s): {tracker.not_ready_report()}{watch_note()}"
+        )
 
 
 def run_create(ctx: JobContext, plan: Plan, result: JobResult, watch_factory: WatchFactory) -> None:
@@ -159,7 +188,7 @@ def run_create(ctx: JobContext, plan: Plan, result: JobResult, watch_factory: Wa
     error: BaseException | None = None
     try:
         watches.start()
-        _create_and_wait(ctx, plan, result, tracker)
+        _create_and_wait(ctx, plan, result, tracker, watches.problems)
         if not ctx.sleep(spec.job_pause):
             raise KeyboardInterrupt
         if spec.verify_objects:
@@ -173,12 +202,16 @@ def run_create(ctx: JobContext, plan: Plan, result: JobResult, watch_factory: Wa
                 raise JobFailed(f"{spec.name}: object verification failed ({detail})")
         else:
             result.verified = True
+        if spec.churn is not None:
+            run_churn(ctx, plan, result, ms, tracker, watch_factory)
     except BaseException as exc:
         error = exc
         raise
     finally:
-        watches.stop()
-        _finish_measurements(ctx, ms, result, error)
+        with critical():  # a signal now must not cut the results short
+            watches.stop()
+            _account_requests(ctx, result)
+            _finish_measurements(ctx, ms, result, error)
 
 
 def _chain(first: CreatedHook | None, second: CreatedHook) -> CreatedHook:
@@ -230,7 +263,7 @@ def new_result(ctx: JobContext, dry_run: bool = False) -> JobResult:
 def run_job(ctx: JobContext, watch_factory: WatchFactory, result: JobResult) -> JobResult:
     """Run ``ctx.spec`` into ``result``, which is filled in as far as the job got."""
     spec, dry_run = ctx.spec, result.dry_run
-    before = ctx.client.stats.snapshot() if hasattr(ctx.client, "stats") else None
+    ctx.stats_before = ctx.client.stats.snapshot() if hasattr(ctx.client, "stats") else None
     try:
         if spec.job_type == "create":
             plan = preflight(ctx)
@@ -249,24 +282,36 @@ def run_job(ctx: JobContext, watch_factory: WatchFactory, result: JobResult) -> 
             run_patch(ctx, result)
         elif spec.job_type == "read":
             run_read(ctx, result)
+        elif spec.job_type == "kubevirt":
+            run_kubevirt(ctx, result, watch_factory, _finish_measurements)
         else:
             raise JobSpecError(f"{spec.name}: job type {spec.job_type!r} is not supported")
         return result
     except BaseException as exc:
-        if spec.job_type != "create" and not dry_run:
-            _write_summary(ctx, result, exc)
+        if spec.job_type not in ("create", "kubevirt") and not dry_run:
+            with critical():
+                _write_summary(ctx, result, exc)
         raise
     else:
-        if spec.job_type != "create" and not dry_run:
+        if spec.job_type not in ("create", "kubevirt") and not dry_run:
             _write_summary(ctx, result, None)
     finally:
         result.finished_at = time.time()
-        if before is not None:
-            after = ctx.client.stats.snapshot()
-            result.requests = after.total_requests - before.total_requests
-            result.retries = after.retries - before.retries
-            result.throttled_429 = after.http_429 - before.http_429
-            result.server_errors = after.http_5xx - before.http_5xx
+        _account_requests(ctx, result)
+
+
+def _account_requests(ctx: JobContext, result: JobResult) -> None:
+    """Requests, retries, 429s, 5xx and connection errors the job met so far."""
+    before = ctx.stats_before
+    if before is None:
+        return
+    after = ctx.client.stats.snapshot()
+    result.requests = after.total_requests - before.total_requests
+    result.retries = after.retries - before.retries
+    result.throttled_429 = after.http_429 - before.http_429
+    result.server_errors = after.http_5xx - before.http_5xx
+    result.connection_errors = after.connection_errors - before.connection_errors
+    result.deduplicated_creates = after.deduplicated_creates - before.deduplicated_creates
 
 
 def _write_summary(ctx: JobContext, result: JobResult, error: BaseException | None) -> None:
@@ -274,6 +319,7 @@ def _write_summary(ctx: JobContext, result: JobResult, error: BaseException | No
     if ctx.metrics_dir is None:
         return
     result.finished_at = time.time()
+    _account_requests(ctx, result)
     errors = list(result.errors) + ([str(error)] if error is not None else [])
     append_job_summary(
         ctx.metrics_dir / JOB_SUMMARY_FILE,

@@ -38,8 +38,18 @@ class JobWatches:
         for w in self._watches:
             w.wait_synced(max(0.0, deadline - time.monotonic()))
 
+    def problems(self) -> str:
+        """``; watches failing: <last error> (N errors)`` while a watch cannot reach the API."""
+        failing = [w for w in self._watches if getattr(w, "failing", False)]
+        if not failing:
+            return ""
+        errors = sum(int(getattr(w, "errors", 0)) for w in failing)
+        return f"; watches failing: {failing[0].last_error} ({errors} errors)"
+
     def stop(self) -> None:
-        """Stop every watch."""
+        """Stop every watch (all at once, so a slow one does not delay the others)."""
+        for w in self._watches:
+            w.stop(0)
         for w in self._watches:
             w.stop()
         self._watches.clear()

@@ -109,6 +109,10 @@ def job_summary_document(
                 "requestedQps": result.qps_requested,
                 "retries": result.retries,
                 "http429": result.throttled_429,
+                "http5xx": result.server_errors,
+                "connectionErrors": result.connection_errors,
+                "deduplicatedCreates": result.deduplicated_creates,
+                "requests": result.requests,
                 "objectsCreated": sum(o["created"] for o in objects.values()),
                 "objectsReady": sum(o["ready"] for o in objects.values()),
                 "objectsExpected": sum(o["expected"] for o in objects.values()),
@@ -116,6 +120,10 @@ def job_summary_document(
                 "verified": result.verified,
             }
         )
+        if result.churn_started_at is not None:
+            doc["churnStartTimestamp"] = format_ts(round(result.churn_started_at * NS_PER_S))
+            doc["churnEndTimestamp"] = format_ts(round((result.churn_ended_at or 0) * NS_PER_S))
+            doc["churnCycles"] = result.churn_cycles
     for key, value in (metadata or {}).items():  # kube-burner merges metadata at top level
         doc.setdefault(key, value)
     return doc

@@ -88,7 +88,10 @@ class ObservabilityPipeline:
         if self.metadata:
             window = dataclasses.replace(window, metadata={**self.metadata, **window.metadata})
         obs = JobObservation()
-        if self.prometheus is None or not (self.queries or self.rules):
+        if not (self.queries or self.rules):
+            return obs
+        if self.prometheus is None:
+            obs.warnings.append("metrics and alert profiles not evaluated: no Prometheus URL given")
             return obs
         with self._lock:
             try:

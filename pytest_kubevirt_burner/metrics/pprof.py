@@ -156,7 +156,7 @@ class PprofCollector:
             try:
                 data = self._fetch(path, query, seconds + self.timeout)
             except (ClusterError, OSError) as exc:
-                self._warn(f"pprof target {target.name} ({label}): {exc}")
+                self._warn(f"pprof target {target.name} ({label}): GET {path}: {exc}")
                 continue
             name = f"{_safe(self.job_name)}-{_safe(target.name)}-{_safe(label)}-{_stamp(when)}"
             file = self.directory / f"{name}.pprof"

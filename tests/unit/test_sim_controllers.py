@@ -182,7 +182,8 @@ def test_pod_lifecycle_and_ground_truth() -> None:
         client.V1Pod.from_dict(p)
         truth = sim.truth_of(uid)
         order = ["PodScheduled", "Initialized", "ContainersReady", "Ready"]
-        assert list(truth) == [*order, "Running"]
+        assert list(truth) == ["Created", *order, "Running"]
+        assert truth["Created"] <= truth["PodScheduled"]
         assert [truth[t] for t in order] == sorted(truth[t] for t in order)
         assert truth["Running"] == truth["Ready"]
         for t in order:

@@ -55,8 +55,13 @@ class Sim:
         return self.store.get(rt, NS, name)
 
     def truth(self, uid: str | None = None) -> list[dict[str, Any]]:
+        """Controller-injected transitions (the store's Created records are tested elsewhere)."""
         lines = [json.loads(x) for x in self.gt.getvalue().splitlines()]
-        return [x for x in lines if uid is None or x["uid"] == uid]
+        return [
+            x
+            for x in lines
+            if (uid is None or x["uid"] == uid) and x["transition"] != "Created"
+        ]
 
     def transitions(self, obj: Obj) -> list[str]:
         return [x["transition"] for x in self.truth(obj["metadata"]["uid"])]

@@ -1,0 +1,262 @@
+"""``--kube-burner-config FILE``: a kube-burner config collected as pytest items, one per job.
+
+The config is loaded and validated when pytest configures (so every problem stops the session
+before a cluster is touched), collected as a ``KubeBurnerFile`` whose items run the jobs in order
+through the same runner as the markers. Without explicit test paths only the config is collected.
+After the session, global ``gc`` deletes what the config's create jobs made, and documents are
+indexed into the Elasticsearch/OpenSearch endpoints the config names (local files stay complete
+either way; a failure is reported in one line).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..jobs.context import JobContext
+from ..jobs.preflight import build_plan
+from ..jobs.result import JobResult
+from ..jobs.runner import JobFailed, cleanup_run, new_result, run_job
+from ..jobspec import JobSpecError
+from ..session import SESSION_KEY, BurnerSession
+from ..templates import TemplateRenderer
+from .kube_burner import KbJob, KubeBurnerConfig, KubeBurnerConfigError, load, read_user_data
+from .preload import preload_images
+
+
+class KubeBurnerJobFailed(Exception):
+    """A job of the config failed; the message is what the report shows."""
+
+
+def _watch_factory(client: Any) -> Any:
+    from ..cluster.watch import ResilientWatch
+
+    def factory(api_version: str, kind: str, selector: str, callback: Any) -> Any:
+        return ResilientWatch(
+            client,
+            api_version,
+            kind,
+            label_selector=selector,
+            on_event=lambda ev: callback(ev.type, ev.obj, ev.received_at_ns),
+        )
+
+    return factory
+
+
+class KubeBurnerItem(pytest.Item):
+    """One job of the config."""
+
+    def __init__(self, *, job: KbJob, plugin: KubeBurnerPlugin, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.job = job
+        self.plugin = plugin
+        self.result: JobResult | None = None
+
+    def runtest(self) -> None:
+        """Run the job through the burner runner."""
+        self.result = self.plugin.run(self.job)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        """The job's one-line reason (plus SLO breaches), not a traceback."""
+        if isinstance(excinfo.value, KubeBurnerJobFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        """Where the job comes from."""
+        spec = self.job.spec
+        return self.path, None, f"kube-burner {spec.job_type} job {spec.name}"
+
+
+class KubeBurnerFile(pytest.File):
+    """The config file: its jobs, in order."""
+
+    def __init__(self, *, plugin: KubeBurnerPlugin, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.plugin = plugin
+
+    def collect(self) -> Iterator[KubeBurnerItem]:
+        """One item per job."""
+        for job in self.plugin.cfg.jobs:
+            yield KubeBurnerItem.from_parent(self, name=job.spec.name, job=job, plugin=self.plugin)
+
+
+class KubeBurnerPlugin:
+    """Registered when --kube-burner-config is given."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.path = Path(str(config.getoption("kube_burner_config"))).resolve()
+        session: BurnerSession = config.stash[SESSION_KEY]
+        try:
+            user_data_file = config.getoption("kube_burner_user_data")
+            user_data = read_user_data(user_data_file) if user_data_file else {}
+            self.cfg: KubeBurnerConfig = load(
+                self.path,
+                uuid=session.run.uuid,
+                user_data=user_data,
+                overrides=config.getoption("kube_burner_set") or [],
+            )
+        except KubeBurnerConfigError as exc:
+            raise pytest.UsageError(f"--kube-burner-config: {exc}") from None
+        if config.args_source != pytest.Config.ArgsSource.ARGS:
+            config.args[:] = [str(self.path)]
+        elif str(self.path) not in {str(Path(a).resolve()) for a in config.args}:
+            config.args.append(str(self.path))
+        self.created: list[tuple[JobContext, list[tuple[str, str]]]] = []
+        self.lines: list[str] = []
+        self._health_checked = False
+
+    # -- collection -------------------------------------------------------------------------------
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
+        """Collect the config file itself."""
+        if file_path.resolve() == self.path:
+            return KubeBurnerFile.from_parent(parent, path=file_path, plugin=self)
+        return None
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Render and resolve every create job of the config before any of them runs."""
+        ours = [i for i in items if isinstance(i, KubeBurnerItem)]
+        if not ours:
+            return
+        session = self._session()
+        problems: list[str] = []
+        for item in ours:
+            if item.job.spec.job_type != "create":
+                continue
+            ctx = self._context(item.job, session, metrics=False)
+            problems.extend(f"{item.nodeid}: {p}" for p in build_plan(ctx).problems)
+        if problems:
+            raise pytest.UsageError("\n".join(dict.fromkeys(problems)))
+
+    # -- running ----------------------------------------------------------------------------------
+    def _session(self) -> BurnerSession:
+        session: BurnerSession = self.config.stash[SESSION_KEY]
+        return session
+
+    def metrics_directory(self, session: BurnerSession) -> Path:
+        """--metrics-directory when given, else the config's local indexer directory."""
+        given = self.config.getoption("metrics_directory") or self.config.getini(
+            "metrics_directory"
+        )
+        if given or self.cfg.metrics_directory is None:
+            return session.metrics_directory()
+        self.cfg.metrics_directory.mkdir(parents=True, exist_ok=True)
+        return self.cfg.metrics_directory
+
+    def _context(self, job: KbJob, session: BurnerSession, metrics: bool = True) -> JobContext:
+        return JobContext(
+            spec=job.spec.scaled(session.run.scale),
+            client=session.client(),
+            renderer=TemplateRenderer(self.path.parent),
+            uuid=session.run.uuid,
+            runid=session.runid,
+            metrics_dir=self.metrics_directory(session) if metrics else None,
+            clock=session.run.latency_clock,
+            metadata=session.metadata(),
+            slos=list(job.slos),
+            measurements=list(job.measurements),
+        )
+
+    def _health(self, client: Any) -> None:
+        if not self.cfg.cluster_health or self._health_checked:
+            return
+        self._health_checked = True
+        client.raw("GET", "/healthz")
+        for node in client.list("v1", "Node"):
+            conds = (node.get("status") or {}).get("conditions") or []
+            if not any(c.get("type") == "Ready" and c.get("status") == "True" for c in conds):
+                name = node["metadata"]["name"]
+                raise KubeBurnerJobFailed(f"clusterHealth: node {name} is not Ready")
+
+    def run(self, job: KbJob) -> JobResult:
+        """Run one job of the config; raises KubeBurnerJobFailed when it fails."""
+        session = self._session()
+        ctx = self._context(job, session)
+        if job.skip_indexing:
+            ctx.metrics_dir = None
+        dry_run = session.run.dry_run
+        self._health(ctx.client)
+        factory = _watch_factory(ctx.client)
+        if job.preload and not dry_run:
+            try:
+                self.lines.append(
+                    preload_images(ctx, factory, job.preload_period, job.preload_node_labels)
+                )
+            except RuntimeError as exc:
+                raise KubeBurnerJobFailed(str(exc)) from None
+        result = new_result(ctx, dry_run=dry_run)
+        session.results.append(result)
+        try:
+            run_job(ctx, factory, result)
+        except (JobFailed, JobSpecError) as exc:
+            result.errors.append(str(exc))
+            raise KubeBurnerJobFailed("\n".join([str(exc), *result.slo_breaches])) from None
+        finally:
+            if job.spec.job_type == "create" and not dry_run:
+                kinds = [(av, k) for k, av in result.kinds.items()]
+                if job.gc:
+                    cleanup_run(ctx, kinds)
+                else:
+                    self.created.append((ctx, kinds))
+        if result.slo_breaches:
+            raise KubeBurnerJobFailed("\n".join(result.slo_breaches))
+        if result.errors:
+            raise KubeBurnerJobFailed(
+                f"{job.spec.name}: {len(result.errors)} errors; first: {result.errors[0]}"
+            )
+        return result
+
+    # -- after the session ------------------------------------------------------------------------
+    def pytest_sessionfinish(self) -> None:
+        """Global gc, then indexing into the config's Elasticsearch/OpenSearch endpoints."""
+        if self.cfg.gc:
+            for ctx, kinds in reversed(self.created):
+                with contextlib.suppress(Exception):
+                    left = cleanup_run(ctx, kinds)
+                    if left:
+                        self.lines.append(f"gc: {ctx.spec.name}: {left} objects remain")
+            self.created.clear()
+        if self.cfg.elastic:
+            self._index()
+
+    def _index(self) -> None:
+        session = self._session()
+        directory = self.metrics_directory(session)
+        names = {job.spec.name for job in self.cfg.jobs}
+        files = sorted(
+            p
+            for p in directory.glob("*.json")
+            if p.name == "jobSummary.json" or any(p.name.endswith(f"-{n}.json") for n in names)
+        )
+        for ep in self.cfg.elastic:
+            where = f"{ep.kind} {', '.join(ep.servers)} (index {ep.index})"
+            try:
+                from ..indexers.elasticsearch import ElasticIndexer
+            except ImportError:
+                self.lines.append(f"{where}: not indexed: Elasticsearch indexing unavailable")
+                continue
+            try:
+                indexer = ElasticIndexer(
+                    list(ep.servers), ep.index, verify=ep.verify, request_timeout=5.0, max_retries=0
+                )
+            except ValueError as exc:
+                self.lines.append(f"{where}: not indexed: {exc}")
+                continue
+            try:
+                total, warnings = indexer.index_files(files)
+            finally:
+                indexer.close()
+            self.lines.append(f"{where}: {total.summary()}")
+            self.lines.extend(f"{where}: {w}" for w in warnings)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """One line per preload, gc and indexing outcome."""
+        if self.lines:
+            terminalreporter.section("kube-burner config")
+            for line in self.lines:
+                terminalreporter.write_line(line)

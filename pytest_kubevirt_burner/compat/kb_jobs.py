@@ -1,0 +1,168 @@
+"""One kube-burner job (and its objects and measurements) mapped onto JobSpec keyword arguments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..durations import parse_duration
+from ..jobspec import JobType
+from . import kb_schema as kb
+
+
+def _check(raw: dict[str, Any], valid: Any, what: str, where: str) -> None:
+    kb.check_keys(raw, valid, what, where)
+
+
+def _map(raw: Any, where: str, what: str) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: '{what}' must be a mapping, got {raw!r}")
+    return raw
+
+
+def _value(key: str, value: Any) -> Any:
+    return kb.go_duration(value) if key in kb.DURATION_KEYS else value
+
+
+def _seconds(value: Any, where: str, key: str) -> float:
+    try:
+        return parse_duration(kb.go_duration(value))
+    except ValueError as exc:
+        raise ValueError(f"{where}: '{key}': {exc}") from None
+
+
+def _wait_options(raw: Any, where: str, what: str) -> dict[str, Any]:
+    opts = _map(raw, where, what)
+    _check(opts, kb.WAIT_OPTION_FIELDS, f"{what}.", where)
+    out = {kb.WAIT_OPTION_FIELDS[k]: v for k, v in opts.items()}
+    if "custom_status_paths" in out:
+        out["custom_status_paths"] = list(out["custom_status_paths"] or [])
+    return out
+
+
+def _object(raw: Any, where: str, j: int) -> dict[str, Any]:
+    what = f"objects[{j}]"
+    obj = _map(raw, where, what)
+    _check(obj, kb.OBJECT_FIELDS, f"{what}.", where)
+    group = _map(obj.get("group"), where, f"{what}.group")
+    _check(group, ("id", "gc", "pauseBeforeGC", "pauseAfterGC"), f"{what}.group.", where)
+    if group.get("id", 0):
+        raise ValueError(f"{where}: '{what}.group.id' > 0 (grouped execution) is not supported")
+    if obj.get("repeatEveryNIterations", 1) != 1:
+        raise ValueError(f"{where}: '{what}.repeatEveryNIterations' other than 1 is not supported")
+    template = obj.get("objectTemplate")
+    if isinstance(template, str) and template.startswith(("http://", "https://")):
+        raise ValueError(f"{where}: '{what}.objectTemplate' from a URL is not supported")
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        snake = kb.OBJECT_FIELDS[key]
+        if snake is None:
+            continue
+        out[snake] = (
+            _wait_options(value, where, f"{what}.waitOptions") if key == "waitOptions" else value
+        )
+    if out.get("label_selector") is not None:
+        out["label_selector"] = {str(k): str(v) for k, v in out["label_selector"].items()}
+    return out
+
+
+def _churn(raw: Any, where: str) -> dict[str, Any] | None:
+    churn = _map(raw, where, "churnConfig")
+    _check(churn, kb.CHURN_FIELDS, "churnConfig.", where)
+    out = {kb.CHURN_FIELDS[k]: _value(k, v) for k, v in churn.items()}
+    if not out.get("cycles") and not out.get("duration"):
+        return None  # kube-burner: churn is on only when cycles > 0 or duration > 0
+    out.setdefault("percent", 0)
+    if out["percent"] == 0:
+        raise ValueError(f"{where}: 'churnConfig.percent' must be between 1 and 100")
+    return out
+
+
+def _unsupported(raw: dict[str, Any], where: str) -> None:
+    for key in ("watchers", "hooks"):
+        if raw.get(key):
+            raise ValueError(f"{where}: '{key}' is not supported")
+    if raw.get("incrementalLoad") is not None:
+        raise ValueError(f"{where}: 'incrementalLoad' is not supported")
+    if raw.get("metricsAggregate"):
+        raise ValueError(f"{where}: 'metricsAggregate: true' is not supported")
+    if raw.get("defaultMissingKeysWithZero"):
+        raise ValueError(f"{where}: 'defaultMissingKeysWithZero: true' is not supported")
+    closing = raw.get("metricsClosing", "afterJobPause")
+    if closing not in kb.METRICS_CLOSING:
+        raise ValueError(
+            f"{where}: 'metricsClosing' must be one of {', '.join(kb.METRICS_CLOSING)}, "
+            f"got {closing!r}"
+        )
+    if closing != "afterJobPause":
+        raise ValueError(f"{where}: 'metricsClosing: {closing}' is not supported")
+
+
+def job_kwargs(raw: dict[str, Any], where: str) -> tuple[JobType, dict[str, Any], dict[str, Any]]:
+    """(job type, JobSpec keywords, extra KbJob fields) of one kube-burner job."""
+    _check(raw, kb.JOB_FIELDS, "", where)
+    job_type = raw.get("jobType", "create")
+    if job_type not in kb.JOB_TYPES:
+        raise ValueError(
+            f"{where}: unknown jobType {job_type!r}{kb.suggest(str(job_type), kb.JOB_TYPES)}"
+        )
+    _unsupported(raw, where)
+    kwargs: dict[str, Any] = {}
+    for key, value in raw.items():
+        snake = kb.JOB_FIELDS[key]
+        if snake is not None:
+            kwargs[snake] = _value(key, value)
+    if not kwargs.get("max_wait_timeout"):
+        kwargs.pop("max_wait_timeout", None)  # 0: kube-burner's --timeout (4h)
+    if job_type in ("delete", "read"):
+        kwargs.pop("execution_mode", None)  # forced sequential
+    if job_type == "delete":
+        kwargs.pop("wait_when_finished", None)  # forced false
+    objects = raw.get("objects")
+    if not isinstance(objects, list) or not objects:
+        raise ValueError(f"{where}: 'objects' must be a non-empty list")
+    kwargs["objects"] = [_object(o, where, j) for j, o in enumerate(objects)]
+    if job_type == "create":
+        for j, obj in enumerate(kwargs["objects"]):
+            if not obj.get("object_template"):
+                raise ValueError(f"{where}: objects[{j}] needs an 'objectTemplate'")
+    churn = _churn(raw.get("churnConfig"), where)
+    if churn is not None:
+        kwargs["churn"] = churn
+    labels = _map(raw.get("preLoadNodeLabels"), where, "preLoadNodeLabels")
+    extras = {
+        "gc": bool(raw.get("gc", False)),
+        "preload": job_type == "create" and bool(raw.get("preLoadImages", True)),
+        "preload_period": _seconds(raw.get("preLoadPeriod", "10m"), where, "preLoadPeriod"),
+        "preload_node_labels": {str(k): str(v) for k, v in labels.items()},
+        "skip_indexing": bool(raw.get("skipIndexing", False)),
+    }
+    return kb.JOB_TYPES[job_type], kwargs, extras  # type: ignore[return-value]
+
+
+def measurement_list(
+    global_list: list[Any], job_list: Any, where: str
+) -> tuple[list[str], dict[str, list[Any]]]:
+    """Measurement names (job entries override global ones by name) and their thresholds."""
+    if job_list is not None and not isinstance(job_list, list):
+        raise ValueError(f"{where}: 'measurements' must be a list")
+    merged: dict[str, dict[str, Any]] = {}
+    for i, entry in enumerate([*global_list, *(job_list or [])]):
+        what = f"measurements[{i}]"
+        entry = _map(entry, where, what)
+        _check(entry, kb.MEASUREMENT_KEYS, f"{what}.", where)
+        name = entry.get("name")
+        if name in kb.UNSUPPORTED_MEASUREMENTS:
+            raise ValueError(f"{where}: measurement {name!r} is not supported")
+        if name not in kb.MEASUREMENTS:
+            raise ValueError(
+                f"{where}: unknown measurement {name!r}{kb.suggest(str(name), kb.MEASUREMENTS)}"
+            )
+        for key in ("quantilesIndexer", "timeseriesIndexer"):
+            if entry.get(key):
+                raise ValueError(f"{where}: measurement {name}: '{key}' is not supported")
+        merged[str(name)] = {**merged.get(str(name), {}), **entry}
+    names = [kb.MEASUREMENTS[n] for n in merged]
+    thresholds = {kb.MEASUREMENTS[n]: list(e.get("thresholds") or []) for n, e in merged.items()}
+    return names, {k: v for k, v in thresholds.items() if v}

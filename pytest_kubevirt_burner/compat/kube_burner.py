@@ -1,0 +1,270 @@
+"""Load a kube-burner config: render it as kube-burner does, apply --set, validate, map to JobSpecs.
+
+Rendering data, lowest precedence first: the environment, the ``--kube-burner-user-data`` file,
+then ``UUID`` (kube-burner's code order). ``--kube-burner-set a.b.0.c=v`` overrides are merged into
+the rendered YAML (numeric segments index lists; values are YAML scalars). Every key is checked
+strictly before anything touches a cluster; problems are one line naming the file, the job and
+the key, with the closest valid key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..jobspec import JobSpec, JobSpecError, build_job
+from ..measurements import Slo, slos_from_thresholds
+from ..templates import TemplateError, TemplateRenderer
+from . import kb_schema as kb
+from .kb_jobs import job_kwargs, measurement_list
+
+
+class KubeBurnerConfigError(ValueError):
+    """The config (or an override) is invalid; the message is one line naming where."""
+
+
+@dataclass(frozen=True)
+class EsEndpoint:
+    """An elastic/opensearch indexer named in ``metricsEndpoints``."""
+
+    kind: str
+    servers: tuple[str, ...]
+    index: str
+    verify: bool
+
+
+@dataclass
+class KbJob:
+    """One job of the config, ready to run."""
+
+    position: int
+    spec: JobSpec
+    measurements: list[str]
+    slos: list[Slo]
+    gc: bool = False
+    preload: bool = False
+    preload_period: float = 600.0
+    preload_node_labels: dict[str, str] = field(default_factory=dict)
+    skip_indexing: bool = False
+
+
+@dataclass
+class KubeBurnerConfig:
+    """A validated kube-burner config."""
+
+    path: Path
+    jobs: list[KbJob]
+    metrics_directory: Path | None = None
+    elastic: list[EsEndpoint] = field(default_factory=list)
+    gc: bool = False
+    cluster_health: bool = False
+
+
+def read_user_data(path: str | Path) -> dict[str, Any]:
+    """The ``--kube-burner-user-data`` file: a YAML or JSON mapping."""
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise KubeBurnerConfigError(f"--kube-burner-user-data {path}: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise KubeBurnerConfigError(f"--kube-burner-user-data {path}: must be a mapping")
+    return data
+
+
+def render(path: Path, data: Mapping[str, Any]) -> str:
+    """The config text rendered as a Go template (missing keys are errors)."""
+    renderer = TemplateRenderer(path.parent)
+    try:
+        return renderer.render_string(path.read_text(), dict(data), source=str(path), dialect="go")
+    except OSError as exc:
+        raise KubeBurnerConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except TemplateError as exc:
+        raise KubeBurnerConfigError(f"{path}: template error: {exc}") from None
+
+
+def _scalar(text: str) -> Any:
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return text if isinstance(value, dict | list) or (value is None and text) else value
+
+
+def split_sets(values: Sequence[str]) -> list[tuple[str, str]]:
+    """``["a.b=1,c=x", "d=2"]`` -> [("a.b", "1"), ("c", "x"), ("d", "2")] (kube-burner's --set)."""
+    pairs = []
+    for value in values:
+        for part in re.split(r",(?=[^,=]+=)", value):
+            key, sep, val = part.partition("=")
+            if not sep or not key.strip():
+                raise KubeBurnerConfigError(f"--kube-burner-set {part!r}: expected KEY=VALUE")
+            pairs.append((key.strip(), val))
+    return pairs
+
+
+def apply_set(data: dict[str, Any], key: str, value: str) -> None:
+    """Set ``key`` (dotted, numeric segments index lists) to the YAML scalar ``value``."""
+    parts = key.split(".")
+    node: Any = data
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        where = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise KubeBurnerConfigError(
+                    f"--kube-burner-set {key}: '{where}' is not an index of a list of {len(node)}"
+                )
+            if last:
+                node[int(part)] = _scalar(value)
+            else:
+                node = node[int(part)]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = _scalar(value)
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise KubeBurnerConfigError(f"--kube-burner-set {key}: '{where}' is not a mapping")
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise KubeBurnerConfigError(f"{where}: must be a mapping, got {value!r}")
+    return value
+
+
+def _endpoints(cfg: KubeBurnerConfig, raw: Any, where: str, uuid: str) -> None:
+    if raw is None:
+        return
+    if not isinstance(raw, list):
+        raise KubeBurnerConfigError(f"{where}: 'metricsEndpoints' must be a list")
+    for i, ep in enumerate(raw):
+        at = f"{where}: metricsEndpoints[{i}]"
+        ep = _mapping(ep, at)
+        try:
+            kb.check_keys(ep, kb.ENDPOINT_KEYS, "", at)
+            idx = _mapping(ep.get("indexer"), f"{at}.indexer")
+            kb.check_keys(idx, kb.INDEXER_KEYS, "indexer.", at)
+        except ValueError as exc:
+            raise KubeBurnerConfigError(str(exc)) from None
+        for key in ("metrics", "alerts"):
+            if ep.get(key):
+                raise KubeBurnerConfigError(
+                    f"{at}: '{key}' (Prometheus {key} profiles) is not supported with "
+                    "--kube-burner-config"
+                )
+        kind = idx.get("type")
+        if idx.get("createTarball"):
+            raise KubeBurnerConfigError(f"{at}: 'indexer.createTarball' is not supported")
+        if kind == "local":
+            directory = str(idx.get("metricsDirectory") or "collected-metrics-{{.UUID}}")
+            cfg.metrics_directory = Path(directory.replace("{{.UUID}}", uuid))
+        elif kind in ("elastic", "opensearch"):
+            servers = idx.get("esServers") or []
+            if not isinstance(servers, list) or not servers or not idx.get("defaultIndex"):
+                raise KubeBurnerConfigError(
+                    f"{at}: an {kind} indexer needs 'esServers' (a list) and 'defaultIndex'"
+                )
+            verify = not idx.get("insecureSkipVerify", False)
+            cfg.elastic.append(
+                EsEndpoint(kind, tuple(map(str, servers)), str(idx["defaultIndex"]), verify)
+            )
+        elif kind == "tsdb":
+            raise KubeBurnerConfigError(f"{at}: indexer type 'tsdb' is not supported")
+        elif kind is not None:
+            raise KubeBurnerConfigError(
+                f"{at}: unknown indexer type {kind!r}{kb.suggest(str(kind), kb.INDEXER_TYPES)}"
+            )
+
+
+def _global(cfg: KubeBurnerConfig, raw: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    at = f"{where}: global"
+    try:
+        kb.check_keys(raw, kb.GLOBAL_KEYS, "global.", where)
+    except ValueError as exc:
+        raise KubeBurnerConfigError(str(exc)) from None
+    for key in ("gcMetrics", "waitWhenFinished"):
+        if raw.get(key):
+            raise KubeBurnerConfigError(f"{at}: '{key}: true' is not supported")
+    if raw.get("functionTemplates"):
+        raise KubeBurnerConfigError(f"{at}: 'functionTemplates' is not supported")
+    if raw.get("deletionStrategy", "default") != "default":
+        raise KubeBurnerConfigError(f"{at}: only 'deletionStrategy: default' is supported")
+    timeout = kb.go_duration(raw.get("requestTimeout", "60s"))
+    if str(timeout) not in ("60s", "1m", "1m0s", "60", "60.0"):
+        raise KubeBurnerConfigError(
+            f"{at}: 'requestTimeout' other than 60s is not supported (the client uses 60s)"
+        )
+    cfg.gc = bool(raw.get("gc", False))
+    cfg.cluster_health = bool(raw.get("clusterHealth", False))
+    measurements = raw.get("measurements") or []
+    if not isinstance(measurements, list):
+        raise KubeBurnerConfigError(f"{at}: 'measurements' must be a list")
+    return measurements
+
+
+def load(
+    path: str | Path,
+    *,
+    uuid: str,
+    user_data: Mapping[str, Any] | None = None,
+    overrides: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> KubeBurnerConfig:
+    """Render, override, validate and map a kube-burner config (nothing touches a cluster)."""
+    path = Path(path).resolve()
+    data = {**(os.environ if env is None else env), **(user_data or {}), "UUID": uuid}
+    text = render(path, data)
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise KubeBurnerConfigError(f"{path}: not valid YAML after rendering: {exc}") from None
+    raw = _mapping(raw, str(path))
+    for key, value in split_sets(overrides):
+        apply_set(raw, key, value)
+    try:
+        kb.check_keys(raw, kb.TOP_KEYS, "", str(path))
+    except ValueError as exc:
+        raise KubeBurnerConfigError(str(exc)) from None
+    cfg = KubeBurnerConfig(path=path, jobs=[])
+    _endpoints(cfg, raw.get("metricsEndpoints"), str(path), uuid)
+    global_measurements = _global(cfg, _mapping(raw.get("global"), f"{path}: global"), str(path))
+    jobs = raw.get("jobs")
+    if not isinstance(jobs, list) or not jobs:
+        raise KubeBurnerConfigError(f"{path}: 'jobs' must be a non-empty list")
+    seen: set[str] = set()
+    for i, job in enumerate(jobs):
+        cfg.jobs.append(_job(path, i, job, global_measurements, seen))
+    return cfg
+
+
+def _job(
+    path: Path, i: int, raw: Any, global_measurements: list[dict[str, Any]], seen: set[str]
+) -> KbJob:
+    name = str(raw.get("name", "")) if isinstance(raw, dict) else ""
+    where = f"{path}: job {name!r} (jobs[{i}])"
+    if not isinstance(raw, dict):
+        raise KubeBurnerConfigError(f"{where}: must be a mapping")
+    if not name:
+        raise KubeBurnerConfigError(f"{where}: 'name' is required")
+    if name in seen:
+        raise KubeBurnerConfigError(f"{where}: duplicate job name")
+    seen.add(name)
+    try:
+        job_type, kwargs, extras = job_kwargs(raw, where)
+        names, thresholds = measurement_list(global_measurements, raw.get("measurements"), where)
+        spec = build_job(where, job_type, kwargs, path.parent, name)
+        slos = [s for m, t in thresholds.items() for s in slos_from_thresholds(m, t, where)]
+    except (ValueError, JobSpecError) as exc:
+        raise KubeBurnerConfigError(kb.camel_message(str(exc))) from None
+    return KbJob(position=i, spec=spec, measurements=names, slos=slos, **extras)

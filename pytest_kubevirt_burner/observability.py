@@ -1,0 +1,172 @@
+"""Session glue for Prometheus metrics and alert profiles and Elasticsearch indexing."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .durations import parse_duration
+from .jobs.result import JobResult
+from .metrics.collect import JobWindow
+from .metrics.pipeline import JobObservation, ObservabilityPipeline, SessionObservation
+from .metrics.profiles import ProfileError
+from .metrics.prometheus import PrometheusClient, PrometheusError
+
+
+def _opt(config: pytest.Config, dest: str, ini: str | None = None) -> Any:
+    value = config.getoption(dest, None)
+    if value in (None, [], False) and ini is not None:
+        ini_value = config.getini(ini)
+        return ini_value or None
+    return value
+
+
+class Observability:
+    """Builds the pipeline from the options; runs it after every job and at session end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.pipeline: ObservabilityPipeline | None = None
+        self._prometheus: PrometheusClient | None = None
+        self._process: Any = None
+        self._es: Any = None
+        self.finished: SessionObservation | None = None
+        self.warnings: list[str] = []
+        self.stop_reason = ""
+
+    @property
+    def wanted(self) -> bool:
+        """Whether any metrics, alert or Elasticsearch option was given."""
+        c = self.config
+        return bool(
+            _opt(c, "prometheus_url", "prometheus_url")
+            or _opt(c, "kube_sim_prometheus")
+            or _opt(c, "metrics_profile")
+            or _opt(c, "alert_profile")
+            or _opt(c, "es_server", "es_server")
+        )
+
+    def start(
+        self, metrics_dir: Path, uuid: str, metadata: dict[str, Any], sim_url: str | None
+    ) -> None:
+        """Connect Prometheus and Elasticsearch and load the profiles; UsageError when wrong."""
+        c = self.config
+        profiles = [Path(p) for p in _opt(c, "metrics_profile") or []]
+        alerts = [Path(p) for p in _opt(c, "alert_profile") or []]
+        for flag, paths in (("--metrics-profile", profiles), ("--alert-profile", alerts)):
+            for path in paths:
+                if not path.is_file():
+                    raise pytest.UsageError(f"{flag}: {path}: no such file")
+        step_raw = _opt(c, "prometheus_step", "prometheus_step") or "30s"
+        try:
+            step = parse_duration(step_raw)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--prometheus-step: {exc}") from None
+        try:
+            self._prometheus = self._connect_prometheus(sim_url)
+            self._es = self._connect_es()
+            self.pipeline = ObservabilityPipeline(
+                metrics_dir,
+                uuid,
+                prometheus=self._prometheus,
+                metrics_profiles=profiles,
+                alert_profiles=alerts,
+                step=step,
+                es=self._es,
+                metadata=metadata,
+                env=dict(os.environ),
+            )
+        except (ProfileError, PrometheusError, ValueError) as exc:
+            self.close()
+            raise pytest.UsageError(str(exc).splitlines()[0]) from None
+        if (profiles or alerts) and self._prometheus is None:
+            self.close()
+            raise pytest.UsageError(
+                "--metrics-profile/--alert-profile need --prometheus-url (or --kube-sim with "
+                "--kube-sim-prometheus)"
+            )
+
+    def _connect_prometheus(self, sim_url: str | None) -> PrometheusClient | None:
+        c = self.config
+        url = _opt(c, "prometheus_url", "prometheus_url")
+        if _opt(c, "kube_sim_prometheus"):
+            if sim_url is None:
+                raise ValueError("--kube-sim-prometheus: needs --kube-sim")
+            from .metrics.promserver import PrometheusProcess, PrometheusProcessError
+
+            try:
+                self._process = PrometheusProcess([sim_url]).start()
+                self._process.wait_for_data()
+            except PrometheusProcessError as exc:
+                raise ValueError(f"--kube-sim-prometheus: {exc}") from None
+            url = self._process.url
+        if not url:
+            return None
+        client = PrometheusClient(
+            url,
+            token=_opt(c, "prometheus_token") or os.environ.get("PROMETHEUS_TOKEN"),
+            username=_opt(c, "prometheus_username"),
+            password=os.environ.get("PROMETHEUS_PASSWORD"),
+            ca_file=_opt(c, "prometheus_ca_cert", "prometheus_ca_cert"),
+            verify=not _opt(c, "prometheus_skip_tls_verify"),
+        )
+        client.check()
+        return client
+
+    def _connect_es(self) -> Any:
+        c = self.config
+        server = _opt(c, "es_server", "es_server")
+        if not server:
+            return None
+        from .indexers.elasticsearch import ElasticIndexer
+
+        index = _opt(c, "es_index", "es_index") or "kube-burner"
+        return ElasticIndexer(
+            [server],
+            index,
+            verify=not _opt(c, "es_skip_tls_verify"),
+            ca_certs=_opt(c, "es_ca_cert", "es_ca_cert"),
+        )
+
+    def job_finished(self, result: JobResult) -> JobObservation | None:
+        """Collect metrics and alerts for the job's window (start to end after job_pause)."""
+        if self.pipeline is None or result.dry_run or not result.started_at:
+            return None
+        window = JobWindow(
+            result.job_name,
+            result.started_at,
+            result.finished_at,
+            result.uuid,
+            {},
+            result.churn_started_at,
+            result.churn_ended_at,
+        )
+        obs = self.pipeline.job_finished(window)
+        self.warnings.extend(obs.warnings)
+        if obs.stop_session and not self.stop_reason:
+            self.stop_reason = f"critical alert in {result.job_name}: " + "; ".join(
+                obs.failing_descriptions
+            )
+        return obs
+
+    def finish(self) -> SessionObservation | None:
+        """Index the session's files into Elasticsearch (idempotent)."""
+        if self.pipeline is not None and self.finished is None:
+            self.finished = self.pipeline.finish()
+            self.warnings.extend(self.finished.warnings)
+        return self.finished
+
+    def close(self) -> None:
+        """Release connections and stop an embedded Prometheus."""
+        for thing in (self._prometheus, self._es):
+            if thing is not None:
+                with contextlib.suppress(Exception):
+                    thing.close()
+        if self._process is not None:
+            with contextlib.suppress(Exception):
+                self._process.stop()
+            self._process = None
