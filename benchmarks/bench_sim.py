@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -171,18 +172,33 @@ def proc_hwm_mib(pid: int) -> float:
     return float("nan")
 
 
-def echo_throughput(bodies: list[bytes], threads: int) -> float:
-    """Creates/s against the trivial aiohttp echo server."""
-    proc = subprocess.Popen([sys.executable, "-c", ECHO_SERVER], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().split()[-1]
-        client = Client(url, None, threads)
-        client.post_all(f"/api/v1/namespaces/{NS}/pods", bodies[:200])  # warm up
-        return len(bodies) / client.post_all(f"/api/v1/namespaces/{NS}/pods", bodies)
-    finally:
-        proc.terminate()
-        proc.wait(10)
+class Echo:
+    """The trivial aiohttp echo server in a child process."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", ECHO_SERVER], stdout=subprocess.PIPE, text=True
+        )
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().split()[-1]
+        self.pid = self.proc.pid
+
+    def close(self) -> None:
+        """Stop the server."""
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def wait_idle(pid: int, timeout: float = 120.0, quiet: float = 0.03) -> None:
+    """Wait until ``pid`` uses under ``quiet`` of a core over 0.25 s (its backlog is done)."""
+    end = time.monotonic() + timeout
+    last = proc_cpu(pid)
+    while time.monotonic() < end:
+        time.sleep(0.25)
+        now = proc_cpu(pid)
+        if now - last < quiet * 0.25:
+            return
+        last = now
 
 
 def _sim(workdir: Path, objects: int) -> SimProcess:
@@ -192,28 +208,83 @@ def _sim(workdir: Path, objects: int) -> SimProcess:
     )
 
 
-def sim_throughput(workdir: Path, bodies: list[bytes], threads: int) -> tuple[float, int]:
-    """Creates/s against the simulator with three pod watches open; events seen per watch."""
-    with _sim(workdir, len(bodies) + 200) as sim:
-        client = Client(sim.url, sim.token, threads)
-        ns = orjson.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
-        client.post_all("/api/v1/namespaces", [ns])
-        seen = [0, 0, 0]
-        lock = threading.Lock()
+@dataclass
+class Burst:
+    """One timed burst of creates against one server."""
 
-        def counter(i: int) -> Callable[[dict[str, Any]], None]:
-            def count(_: dict[str, Any]) -> None:
-                with lock:
-                    seen[i] += 1
+    rate: float  # creates/s while the clients were posting
+    cpu_ms: float  # server CPU per create, including work it finished after the burst
 
-            return count
 
-        for i in range(3):
-            client.watch(f"/api/v1/namespaces/{NS}/pods?watch=1", counter(i))
-        warm = [pod_body(10_000_000 + i) for i in range(200)]
-        client.post_all(f"/api/v1/namespaces/{NS}/pods", warm)
-        rate = len(bodies) / client.post_all(f"/api/v1/namespaces/{NS}/pods", bodies)
-        return rate, min(seen)
+def burst(client: Client, pid: int, path: str, bodies: list[bytes]) -> Burst:
+    """POST ``bodies``; measure the rate and the server's CPU until it is idle again."""
+    wait_idle(pid)
+    cpu0 = proc_cpu(pid)
+    rate = len(bodies) / client.post_all(path, bodies)
+    wait_idle(pid)
+    return Burst(rate, (proc_cpu(pid) - cpu0) * 1000 / len(bodies))
+
+
+@dataclass
+class Throughput:
+    """Interleaved echo and simulator bursts of one run."""
+
+    echo: list[Burst]
+    sim: list[Burst]
+    seen: int
+
+    @property
+    def ratio(self) -> float:
+        """Best simulator rate over best echo rate (best of N resists background load)."""
+        return max(b.rate for b in self.sim) / max(b.rate for b in self.echo)
+
+    @property
+    def median_ratio(self) -> float:
+        """Median over rounds of the simulator/echo rate ratio of the same round."""
+        return statistics.median(s.rate / e.rate for s, e in zip(self.sim, self.echo, strict=True))
+
+    @property
+    def cpu_ratio(self) -> float:
+        """Echo CPU per create over simulator CPU per create (medians)."""
+        return statistics.median(b.cpu_ms for b in self.echo) / statistics.median(
+            b.cpu_ms for b in self.sim
+        )
+
+
+def throughput(workdir: Path, writes: int, threads: int, rounds: int) -> Throughput:
+    """Alternate echo and simulator bursts of ``writes`` pod creates, ``rounds`` times each."""
+    path = f"/api/v1/namespaces/{NS}/pods"
+    echo = Echo()
+    try:
+        with _sim(workdir, (writes + 1) * (rounds + 1)) as sim:
+            eclient = Client(echo.url, None, threads)
+            client = Client(sim.url, sim.token, threads)
+            ns = orjson.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+            client.post_all("/api/v1/namespaces", [ns])
+            seen = [0, 0, 0]
+            lock = threading.Lock()
+
+            def counter(i: int) -> Callable[[dict[str, Any]], None]:
+                def count(_: dict[str, Any]) -> None:
+                    with lock:
+                        seen[i] += 1
+
+                return count
+
+            for i in range(3):
+                client.watch(f"{path}?watch=1", counter(i))
+            warm = [pod_body(10_000_000 + i) for i in range(200)]
+            eclient.post_all(path, warm)
+            client.post_all(path, warm)
+            result = Throughput([], [], 0)
+            for r in range(rounds):
+                bodies = [pod_body(r * writes + i) for i in range(writes)]
+                result.echo.append(burst(eclient, echo.pid, path, bodies))
+                result.sim.append(burst(client, sim.pid, path, bodies))
+            result.seen = min(seen)
+            return result
+    finally:
+        echo.close()
 
 
 @dataclass
@@ -293,6 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--vms", type=int, default=3_000, help="VMs for the scale run")
     p.add_argument("--writes", type=int, default=None, help="creates for the throughput run")
     p.add_argument("--threads", type=int, default=4)
+    p.add_argument("--rounds", type=int, default=3, help="interleaved throughput rounds")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds to reach Ready/Running")
     p.add_argument("--skip-throughput", action="store_true")
     p.add_argument("--skip-scale", action="store_true")
@@ -300,15 +372,21 @@ def main(argv: list[str] | None = None) -> int:
     writes = args.writes or max(500, min(args.pods, 3000))
     with tempfile.TemporaryDirectory(prefix="bench-sim-") as tmp:
         if not args.skip_throughput:
-            bodies = [pod_body(i) for i in range(writes)]
-            echo = echo_throughput(bodies, args.threads)
-            sim, seen = sim_throughput(Path(tmp) / "tp", bodies, args.threads)
-            print(f"\nwrite throughput ({writes} pod creates, {args.threads} threads)")
-            print(f"{'server':<28}{'creates/s':>12}")
-            print(f"{'aiohttp echo':<28}{echo:>12.0f}")
-            print(f"{'simulator (3 pod watches)':<28}{sim:>12.0f}")
-            print(f"{'ratio simulator/echo':<28}{sim / echo:>12.2f}")
-            print(f"(fewest events seen by one watch: {seen})")
+            tp = throughput(Path(tmp) / "tp", writes, args.threads, args.rounds)
+            print(
+                f"\nwrite throughput: {writes} pod creates per burst, {args.threads} threads,"
+                f" {args.rounds} interleaved rounds; the simulator has 3 pod watches open"
+            )
+            print(f"{'server':<26}{'creates/s per round':>34}{'best':>8}{'cpu ms/create':>15}")
+            for name, bursts in (("aiohttp echo", tp.echo), ("simulator", tp.sim)):
+                rates = " ".join(f"{b.rate:>7.0f}" for b in bursts)
+                cpu = statistics.median(b.cpu_ms for b in bursts)
+                best = max(b.rate for b in bursts)
+                print(f"{name:<26}{rates:>34}{best:>8.0f}{cpu:>15.3f}")
+            print(f"ratio simulator/echo (best rates):   {tp.ratio:.2f}")
+            print(f"ratio simulator/echo (median round): {tp.median_ratio:.2f}")
+            print(f"cpu ratio echo/simulator per create: {tp.cpu_ratio:.2f}")
+            print(f"(fewest events seen by one watch: {tp.seen})")
         if not args.skip_scale:
             rows = scale(Path(tmp) / "scale", args.pods, args.vms, args.threads, args.timeout)
             print("\nscale (fast profile)")

@@ -153,7 +153,7 @@ def _created(results: list[Any]) -> tuple[dict[str, int], list[tuple[str, str]]]
     counts: dict[str, int] = {}
     kinds: dict[str, str] = {}
     for result in results:
-        if getattr(result, "dry_run", False):
+        if getattr(result, "dry_run", False) or result.job_type not in ("create", "kubevirt"):
             continue
         for kind, n in result.created.items():
             counts[kind] = counts.get(kind, 0) + n
@@ -176,9 +176,9 @@ def cleanup_after_interrupt(
     is (kubeconfig path, context) for the printed command. Never raises.
     """
     counts, kinds = _created(results)
-    if client is None or not counts:
+    if client is None or not kinds:  # no create job started (kinds are known from preflight)
         return
-    what = ", ".join(f"{k}: {n}" for k, n in sorted(counts.items()))
+    what = ", ".join(f"{k}: {n}" for k, n in sorted(counts.items())) or "namespaces only"
     command = cleanup_command(uuid, *target)
     if keep or handler.skip_cleanup:
         why = "--burner-keep-on-interrupt" if keep else "second signal"

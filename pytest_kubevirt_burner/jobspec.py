@@ -394,8 +394,10 @@ def build_job(
     churn = None if kwargs.get("churn") is None else build_churn(chk, kwargs["churn"])
     if churn is not None and job_type != "create":
         raise chk.fail("'churn' is only valid on a create (density) job")
-    if churn is not None and churn.mode == "namespaces" and not kwargs.get(
-        "namespaced_iterations", True
+    if (
+        churn is not None
+        and churn.mode == "namespaces"
+        and not kwargs.get("namespaced_iterations", True)
     ):
         raise chk.fail(
             "churn mode 'namespaces' needs namespaced_iterations=True; use mode 'objects'"

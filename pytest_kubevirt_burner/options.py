@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -349,3 +352,35 @@ def resolve(config: pytest.Config) -> RunConfig:
         keep_on_interrupt=bool(config.getoption("burner_keep_on_interrupt", False)),
         latency_clock=clock,
     )
+
+
+MIN_FREE_BYTES = 1 << 20
+
+
+def metrics_directory_problem(path: Path) -> str | None:
+    """Why results could not be written to ``path`` (None when a write probe succeeds).
+
+    Nothing is left behind: a missing directory is probed in its nearest existing parent.
+    """
+    probe_dir = path
+    while not probe_dir.exists():
+        if probe_dir.parent == probe_dir:
+            break
+        probe_dir = probe_dir.parent
+    where = f"--metrics-directory {path}"
+    if not probe_dir.is_dir():
+        return f"{where}: {probe_dir} is not a directory"
+    try:
+        with tempfile.NamedTemporaryFile(dir=probe_dir, prefix=".burner-probe-") as probe:
+            probe.write(b"x" * 4096)
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as exc:
+        return f"{where}: cannot write results in {probe_dir}: {exc.strerror or exc}"
+    free = shutil.disk_usage(probe_dir).free
+    if free < MIN_FREE_BYTES:
+        return (
+            f"{where}: only {free // 1024} KiB free in {probe_dir} "
+            f"(at least {MIN_FREE_BYTES >> 20} MiB needed)"
+        )
+    return None

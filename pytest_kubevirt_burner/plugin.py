@@ -44,6 +44,9 @@ def pytest_collection_modifyitems(
     if problems:
         raise pytest.UsageError("\n".join(problems))
     if needs_cluster or burner_session.run.kube_sim:
+        problem = options.metrics_directory_problem(burner_session.run.metrics_directory)
+        if problem:  # before anything is created, not as lost results at the end
+            raise pytest.UsageError(problem)
         burner_session.client()
     if needs_cluster or burner_session.run.kube_sim:
         burner_session.start_observability()

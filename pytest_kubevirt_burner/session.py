@@ -52,7 +52,7 @@ class BurnerSession:
     def client(self) -> Any:
         """The session's ClusterClient (connects on first use; UsageError on a bad target)."""
         if self._client is None:
-            from .cluster import ClusterClient, ClusterError, resolve_target
+            from .cluster import ApiError, ClusterClient, ClusterError, resolve_target
 
             try:
                 if self.run.kube_sim:
@@ -62,6 +62,8 @@ class BurnerSession:
                 client = ClusterClient(target, workers=64)
                 version = str(client.server_version().get("gitVersion", "unknown"))
                 nodes = client.node_count()
+            except ApiError as exc:  # 401/403 and the like: name the cluster and kubeconfig
+                raise pytest.UsageError(f"{target.describe()}: {exc}") from None
             except ClusterError as exc:
                 raise pytest.UsageError(str(exc)) from None
             self.cluster_facts = {

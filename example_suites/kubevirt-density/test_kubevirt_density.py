@@ -24,6 +24,8 @@ import pytest
     wait_for=["VirtualMachine"],
     max_wait_timeout="10m",
 )
+# KubeVirt's own density test thresholds (tests/performance/density.go): creation to Running
+@pytest.mark.slo("vmiLatency.VMIRunning", p50="45s", p95="60s")
 def test_vm_density(burner):
     result = burner.run()
     assert result.verified

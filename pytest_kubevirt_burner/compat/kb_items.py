@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -45,6 +46,15 @@ def _watch_factory(client: Any) -> Any:
         )
 
     return factory
+
+
+def _with_port(url: str) -> str:
+    """kube-burner's ES URLs may omit the port (the scheme's default); the client needs it."""
+    parts = urlsplit(url)
+    if parts.port is not None or not parts.hostname:
+        return url
+    port = 443 if parts.scheme == "https" else 80
+    return urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}"))
 
 
 class KubeBurnerItem(pytest.Item):
@@ -114,9 +124,13 @@ class KubeBurnerPlugin:
     # -- collection -------------------------------------------------------------------------------
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
         """Collect the config file itself."""
-        if file_path.resolve() == self.path:
-            return KubeBurnerFile.from_parent(parent, path=file_path, plugin=self)
-        return None
+        if file_path.resolve() != self.path:
+            return None
+        try:
+            nodeid = str(self.path.relative_to(self.config.rootpath))
+        except ValueError:  # outside the rootdir: name it by its absolute path
+            nodeid = str(self.path)
+        return KubeBurnerFile.from_parent(parent, path=file_path, plugin=self, nodeid=nodeid)
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         """Render and resolve every create job of the config before any of them runs."""
@@ -242,7 +256,11 @@ class KubeBurnerPlugin:
                 continue
             try:
                 indexer = ElasticIndexer(
-                    list(ep.servers), ep.index, verify=ep.verify, request_timeout=5.0, max_retries=0
+                    [_with_port(s) for s in ep.servers],
+                    ep.index,
+                    verify=ep.verify,
+                    request_timeout=5.0,
+                    max_retries=0,
                 )
             except ValueError as exc:
                 self.lines.append(f"{where}: not indexed: {exc}")

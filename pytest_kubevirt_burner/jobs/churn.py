@@ -41,6 +41,7 @@ class Entry:
     iteration: int
     replica: int
     created: int
+    seen: int  # order of first sighting: breaks creationTimestamp's one-second ties
 
 
 def _int(labels: dict[str, Any], key: str) -> int:
@@ -56,6 +57,7 @@ class Inventory:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self.present: dict[str, dict[Key, Entry]] = {}
+        self._seen = 0
 
     def handler(self, kind: str) -> Any:
         """Watch callback keeping ``kind``'s objects."""
@@ -68,12 +70,14 @@ class Inventory:
             with self._cond:
                 if etype == "DELETED":
                     objs.pop(key, None)
-                else:
+                elif key not in objs:
+                    self._seen += 1
                     objs[key] = Entry(
                         _int(labels, INDEX),
                         _int(labels, ITERATION),
                         _int(labels, REPLICA),
                         ts_of(meta.get("creationTimestamp")) or 0,
+                        self._seen,
                     )
                 self._cond.notify_all()
 
@@ -144,13 +148,13 @@ class Churner(CreateJob):
         for kind in self.plan.kinds:
             for index in sorted(self.plan.indices.get(kind, set()) & churnable):
                 copies = [
-                    (e.created, key, e)
+                    (e.created, e.seen, key, e)
                     for key, e in self.inventory.snapshot(kind).items()
                     if e.index == index
                 ]
                 copies.sort()
                 n = max(self.churn.percent * len(copies) // 100, 1) if copies else 0
-                out.setdefault(kind, {}).update({key: e for _, key, e in copies[:n]})
+                out.setdefault(kind, {}).update({key: e for _, _, key, e in copies[:n]})
         return out
 
     # -- deleting and re-creating -----------------------------------------------------------------

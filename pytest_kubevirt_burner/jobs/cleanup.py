@@ -72,13 +72,17 @@ def wait_gone(
     kinds: Iterable[tuple[str, str]],
     timeout: float,
     stop: threading.Event | None = None,
+    namespaces: bool = True,
 ) -> int:
-    """Poll (with backoff) until no namespace or object matches; returns how many remain."""
+    """Poll (with backoff) until no namespace (unless ``namespaces=False``) or object of
+    ``kinds`` matches; returns how many remain."""
     kinds = list(kinds)
     deadline = time.monotonic() + timeout
     delay = 0.1
     while True:
-        remaining = len(client.list("v1", "Namespace", label_selector=label_selector))
+        remaining = 0
+        if namespaces:
+            remaining = len(client.list("v1", "Namespace", label_selector=label_selector))
         for api_version, kind in kinds:
             if kind != "Namespace":
                 remaining += len(client.list(api_version, kind, label_selector=label_selector))

@@ -13,9 +13,9 @@ from ..measurements import MeasurementSet, default_measurements, evaluate
 from ..measurements.documents import job_summary_document
 from ..measurements.recorder import JOB_SUMMARY_FILE
 from ..measurements.writer import append_job_summary
+from .churn import run_churn
 from .cleanup import delete_labelled, previous_runs_selector, this_run_selector
 from .context import CreatedHook, JobContext
-from .churn import run_churn
 from .create import CreateJob, verify
 from .kubevirt import run_kubevirt
 from .progress import ProgressTicker
@@ -286,15 +286,15 @@ def run_job(ctx: JobContext, watch_factory: WatchFactory, result: JobResult) -> 
             run_kubevirt(ctx, result, watch_factory, _finish_measurements)
         else:
             raise JobSpecError(f"{spec.name}: job type {spec.job_type!r} is not supported")
-        return result
     except BaseException as exc:
         if spec.job_type not in ("create", "kubevirt") and not dry_run:
             with critical():
                 _write_summary(ctx, result, exc)
         raise
-    else:
+    else:  # (a return inside the try would skip this block)
         if spec.job_type not in ("create", "kubevirt") and not dry_run:
             _write_summary(ctx, result, None)
+        return result
     finally:
         result.finished_at = time.time()
         _account_requests(ctx, result)

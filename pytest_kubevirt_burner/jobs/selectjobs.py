@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -85,6 +87,7 @@ def run_delete(ctx: JobContext, result: JobResult) -> None:
                 [(obj.api_version or "v1", obj.kind or "")],
                 ctx.spec.max_wait_timeout,
                 ctx.stop,
+                namespaces=obj.kind == "Namespace",  # only the kind this entry deletes
             )
             result.found[obj.kind or ""] = left
             if left:
@@ -102,6 +105,9 @@ def _patch_body(ctx: JobContext, obj: ObjectSpec, iteration: int) -> Any:
     rendered = ctx.renderer.render_string(
         text, ctx.variables(obj, iteration, 0), source=str(obj.template)
     )
+    if rendered.lstrip().startswith(("[", "{")):  # JSON (may be tab-indented, which YAML refuses)
+        with contextlib.suppress(ValueError):
+            return json.loads(rendered)
     return yaml.safe_load(rendered)
 
 

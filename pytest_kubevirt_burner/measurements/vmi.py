@@ -36,6 +36,7 @@ from .timeutil import MISSING, floor_second, label_int, ts_of
 from .vmim import phase_times
 
 NEW_VMI_OPS = frozenset({"start", "restart"})
+ARMED = 1 << 8  # Sample.flags: a day-2 sample saw its VM not ready after the request
 OPERATIONS = NEW_VMI_OPS | {"stop"}
 CREATED_BY = "kubevirt.io/created-by"
 MIGRATION_JOB = "kubevirt.io/migrationJobUID"
@@ -186,8 +187,11 @@ class VmiLatency(Recorder):
             if status(obj).get("printableStatus") == "Stopped":
                 s.note(VM_STOPPED, self._ready_false_since(obj, s.t0("server")), rx)
         else:
-            for ctype, ltt in true_conditions(obj):
-                if ctype == "Ready" and self._fresh_ready(s, ltt):
+            ready = [ltt for ctype, ltt in true_conditions(obj) if ctype == "Ready"]
+            if s.op is not None and not ready:
+                s.flags |= ARMED  # seen not ready after the request
+            for ltt in ready:
+                if self._fresh_ready(s, ltt):
                     s.note(VM_READY, ltt, rx)
         if event_type == "DELETED":
             s.flags |= DELETED | DONE
@@ -200,7 +204,10 @@ class VmiLatency(Recorder):
             return True
         if ltt is None:  # no timestamp to compare: trust it only once the new VMI runs
             return s.seen(VMI_RUNNING)
-        return ltt >= s.t0("server")
+        # a Ready stamped in the request's own second may predate the request: it counts only
+        # once this sample saw the VM not ready
+        t0 = s.t0("server")
+        return ltt > t0 or (ltt == t0 and bool(s.flags & ARMED))
 
     @staticmethod
     def _ready_false_since(obj: Obj, t0: int) -> int | None:

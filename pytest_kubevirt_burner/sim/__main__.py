@@ -16,6 +16,7 @@ from . import kubeconfig
 from .context import NodeShape
 from .controllers.scheduler import parse_quantity
 from .faults import parse_faults
+from .gctune import tune_gc
 from .profiles import load_profile
 from .server import SimConfig, run
 
@@ -173,4 +174,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    tune_gc()
     sys.exit(main())

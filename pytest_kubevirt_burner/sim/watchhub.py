@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import bisect
 import logging
 import math
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 
 import orjson
 from aiohttp import web
@@ -18,14 +16,13 @@ from .errors import bad_request, gone
 from .resources import ResourceType
 from .selectors import parse_field_selector, parse_label_selector
 from .store import Event, Obj
+from .watchring import Encoder, EventRing, Sel, Views, _Rec, dumps, event_line
 
-_PREFIX = {
-    "ADDED": b'{"type":"ADDED","object":',
-    "MODIFIED": b'{"type":"MODIFIED","object":',
-    "DELETED": b'{"type":"DELETED","object":',
-}
-_SUFFIX = b"}\n"
+__all__ = ["Encoder", "WatchHub", "Watcher", "_Rec", "compile_matcher"]
+
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+# a busy watch is written at most this often, so a burst of events goes out in one write
+FLUSH_INTERVAL = 0.005
 log = logging.getLogger(__name__)
 
 Matcher = Callable[[Obj], bool]
@@ -48,45 +45,6 @@ def compile_matcher(rt: ResourceType, label: str | None, field: str | None) -> M
         return checks[0]
     first, second = checks
     return lambda obj: first(obj) and second(obj)
-
-
-class Encoder:
-    """Serializes each object version once: caches the JSON bytes per uid and resourceVersion."""
-
-    def __init__(self) -> None:
-        self._cache: dict[str, tuple[str, bytes]] = {}
-
-    def encode(self, obj: Obj) -> bytes:
-        """JSON bytes of ``obj`` (cached while it is the latest known version)."""
-        meta = obj.get("metadata") or {}
-        uid = meta.get("uid")
-        rv = meta.get("resourceVersion", "")
-        if not uid:
-            return orjson.dumps(obj)
-        hit = self._cache.get(uid)
-        if hit is not None and hit[0] == rv:
-            return hit[1]
-        data = orjson.dumps(obj)
-        self._cache[uid] = (rv, data)
-        return data
-
-    def forget(self, obj: Obj) -> None:
-        """Drop the cache entry of a removed object."""
-        uid = (obj.get("metadata") or {}).get("uid")
-        if uid:
-            self._cache.pop(uid, None)
-
-
-@dataclass(slots=True)
-class _Rec:
-    rv: int
-    key: str
-    namespace: str | None
-    type: str
-    obj: Obj
-    old: Obj | None
-    data: bytes
-    line: bytes
 
 
 class Watcher:
@@ -120,21 +78,21 @@ class Watcher:
             return
         match = self.match
         if match is None:
-            self.push(rec.line)
+            self.push(rec.event_line())
             return
         now_ok = match(rec.obj)
         if rec.type != "MODIFIED":
             if now_ok:
-                self.push(rec.line)
+                self.push(rec.event_line())
             return
         was_ok = rec.old is not None and match(rec.old)
         if now_ok:
-            self.push(rec.line if was_ok else _PREFIX["ADDED"] + rec.data + _SUFFIX)
+            self.push(rec.event_line() if was_ok else event_line("ADDED", rec.data))
         elif was_ok and rec.old is not None:
             # leaving the selector: previous content with the new resourceVersion
-            left = dict(rec.old)
-            left["metadata"] = {**rec.old.get("metadata", {}), "resourceVersion": str(rec.rv)}
-            self.push(_PREFIX["DELETED"] + orjson.dumps(left) + _SUFFIX)
+            left = orjson.loads(rec.previous_bytes())
+            left["metadata"] = {**left.get("metadata", {}), "resourceVersion": str(rec.rv)}
+            self.push(event_line("DELETED", orjson.dumps(left)))
 
 
 class WatchHub:
@@ -145,18 +103,25 @@ class WatchHub:
         ctx: SimContext,
         *,
         buffer_size: int = 100_000,
+        buffer_bytes: int | None = None,
         bookmark_period: float = 10.0,
         queue_size: int = 20_000,
+        flush_interval: float = FLUSH_INTERVAL,
     ) -> None:
         self.ctx = ctx
         self.encoder = Encoder()
+        self.views = Views()
         self.bookmark_period = bookmark_period
         self.queue_size = queue_size
-        self._ring: deque[_Rec] = deque(maxlen=max(1, buffer_size))
-        # events with rv > floor are all in the ring
-        self.floor = ctx.store.rv
+        self.flush_interval = flush_interval
+        self._ring = EventRing(buffer_size, buffer_bytes, ctx.store.rv)
         self._watchers: dict[str, set[Watcher]] = {}
         ctx.store.subscribe(self._on_event)
+
+    @property
+    def floor(self) -> int:
+        """Events with a resourceVersion above this one can still be replayed."""
+        return self._ring.floor
 
     @property
     def watcher_count(self) -> int:
@@ -171,24 +136,49 @@ class WatchHub:
                 w.wake.set()
 
     def _on_event(self, ev: Event) -> None:
-        data = self.encoder.encode(ev.obj)
-        if ev.type == "DELETED":
-            self.encoder.forget(ev.obj)
-        ns = (ev.obj.get("metadata") or {}).get("namespace")
-        line = _PREFIX[ev.type] + data + _SUFFIX
-        rec = _Rec(ev.rv, ev.rt.key, ns, ev.type, ev.obj, ev.old, data, line)
-        ring = self._ring
-        if len(ring) == ring.maxlen:
-            self.floor = ring[0].rv
-        ring.append(rec)
+        obj, old, rt, kind = ev.obj, ev.old, ev.rt, ev.type
+        enc, views = self.encoder, self.views
+        old_data: bytes | None = None
+        old_sel: Sel | None = None
+        if kind == "MODIFIED" and old is not None:
+            hit = enc.cached(old)  # before the new version replaces it
+            if hit is not None:
+                old_data, old_sel = hit
+            if old_data is None:
+                old_data = dumps(old)
+            if old_sel is None:
+                old_sel = views.compact(rt, old)
+        sel = views.compact(rt, obj)
+        data = dumps(obj)
+        if kind == "DELETED":
+            enc.forget(obj)
+        else:
+            enc.remember(obj, data, sel)
+        ns = (obj.get("metadata") or {}).get("namespace")
+        rec = _Rec(ev.rv, rt.key, ns, kind, obj, old, data, event_line(kind, data), old_data)
         for w in self._watchers.get(rec.key, ()):
             w.offer(rec)
+        # the ring keeps bytes and selector fields only, never the object dicts
+        self._ring.append(_Rec(ev.rv, rec.key, ns, kind, sel, old_sel, data, None, old_data))
 
-    def _since(self, rv: int) -> Iterator[_Rec]:
-        ring = self._ring
-        start = bisect.bisect_right(ring, rv, key=lambda r: r.rv)
-        for i in range(start, len(ring)):
-            yield ring[i]
+    def _replay(self, rt: ResourceType, w: Watcher, start_rv: int) -> None:
+        views = self.views
+        for rec in self._ring.since(start_rv):
+            if rec.key != w.key:
+                continue
+            if w.match is not None and (w.namespace is None or rec.namespace == w.namespace):
+                rec = _Rec(
+                    rec.rv,
+                    rec.key,
+                    rec.namespace,
+                    rec.type,
+                    views.expand(rt, rec.namespace, rec.obj),
+                    None if rec.old is None else views.expand(rt, rec.namespace, rec.old),
+                    rec.data,
+                    None,
+                    rec.old_data,
+                )
+            w.offer(rec)
 
     def bookmark(self, rt: ResourceType, initial_end: bool = False) -> bytes:
         """A BOOKMARK line at the current resourceVersion."""
@@ -228,7 +218,7 @@ class WatchHub:
         expired: bytes | None = None
         if send_initial or (start_rv is None and q.get("sendInitialEvents") != "false"):
             for obj in self.ctx.store.list(rt, namespace, label, field):
-                head.append(_PREFIX["ADDED"] + self.encoder.encode(obj) + _SUFFIX)
+                head.append(event_line("ADDED", self.encoder.encode(obj)))
             if send_initial:
                 head.append(self.bookmark(rt, initial_end=True))
         elif start_rv is not None and start_rv < self.floor:
@@ -237,9 +227,7 @@ class WatchHub:
         elif start_rv is not None:
             # the replay is bounded by the ring; only live events count against the queue
             w.maxlen = len(self._ring) + 1
-            for rec in self._since(start_rv):
-                if rec.key == w.key:
-                    w.offer(rec)
+            self._replay(rt, w, start_rv)
             head.extend(w.lines)
             w.lines.clear()
             w.maxlen = self.queue_size
@@ -285,6 +273,8 @@ class WatchHub:
         next_bm = now + self.bookmark_period if bookmarks else math.inf
         if head:
             await resp.write(b"".join(head))
+        interval = self.flush_interval
+        flushed = -math.inf
         while not w.overflow:
             now = loop.time()
             # read on every turn: fault injection may switch the cut on or off at any time
@@ -293,8 +283,14 @@ class WatchHub:
             if now >= cut_at:
                 break
             if w.lines:
+                wait = min(flushed + interval, deadline, cut_at) - now
+                if wait > 0:
+                    # written moments ago: let a burst gather into one write
+                    await asyncio.sleep(wait)
+                    continue
                 await _flush_lines(resp, w)
-                if loop.time() < deadline:
+                flushed = now = loop.time()
+                if now < deadline:
                     continue
             if loop.time() >= deadline:
                 if w.lines:
