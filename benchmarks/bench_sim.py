@@ -158,10 +158,15 @@ class Client:
         return thread
 
 
+def proc_times(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of ``pid``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+
+
 def proc_cpu(pid: int) -> float:
     """utime + stime of ``pid`` in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return sum(proc_times(pid))
 
 
 def proc_hwm_mib(pid: int) -> float:
@@ -214,15 +219,21 @@ class Burst:
 
     rate: float  # creates/s while the clients were posting
     cpu_ms: float  # server CPU per create, including work it finished after the burst
+    sys_ms: float  # the kernel's part of it (socket writes)
+    client_ms: float  # CPU of this (client) process per create, watch readers included
 
 
 def burst(client: Client, pid: int, path: str, bodies: list[bytes]) -> Burst:
     """POST ``bodies``; measure the rate and the server's CPU until it is idle again."""
     wait_idle(pid)
-    cpu0 = proc_cpu(pid)
+    user0, sys0 = proc_times(pid)
+    own0 = time.process_time()
     rate = len(bodies) / client.post_all(path, bodies)
     wait_idle(pid)
-    return Burst(rate, (proc_cpu(pid) - cpu0) * 1000 / len(bodies))
+    user1, sys1 = proc_times(pid)
+    per = 1000 / len(bodies)
+    own = (time.process_time() - own0) * per
+    return Burst(rate, (user1 + sys1 - user0 - sys0) * per, (sys1 - sys0) * per, own)
 
 
 @dataclass
@@ -377,12 +388,15 @@ def main(argv: list[str] | None = None) -> int:
                 f"\nwrite throughput: {writes} pod creates per burst, {args.threads} threads,"
                 f" {args.rounds} interleaved rounds; the simulator has 3 pod watches open"
             )
-            print(f"{'server':<26}{'creates/s per round':>34}{'best':>8}{'cpu ms/create':>15}")
+            head = f"{'server':<14}{'creates/s per round':>30}{'best':>8}"
+            print(head + f"{'cpu ms/create':>15}{'(sys)':>8}{'client ms':>11}")
             for name, bursts in (("aiohttp echo", tp.echo), ("simulator", tp.sim)):
                 rates = " ".join(f"{b.rate:>7.0f}" for b in bursts)
                 cpu = statistics.median(b.cpu_ms for b in bursts)
+                sys_ms = statistics.median(b.sys_ms for b in bursts)
+                own = statistics.median(b.client_ms for b in bursts)
                 best = max(b.rate for b in bursts)
-                print(f"{name:<26}{rates:>34}{best:>8.0f}{cpu:>15.3f}")
+                print(f"{name:<14}{rates:>30}{best:>8.0f}{cpu:>15.3f}{sys_ms:>8.3f}{own:>11.3f}")
             print(f"ratio simulator/echo (best rates):   {tp.ratio:.2f}")
             print(f"ratio simulator/echo (median round): {tp.median_ratio:.2f}")
             print(f"cpu ratio echo/simulator per create: {tp.cpu_ratio:.2f}")

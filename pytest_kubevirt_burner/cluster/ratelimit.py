@@ -14,6 +14,7 @@ never throttles is built with ``TokenBucket.unlimited()``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 import threading
 import time
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ class TokenBucket:
 
     __slots__ = (
         "_acquired",
+        "_clock",
+        "_sleep",
         "_last",
         "_lock",
         "_max_wait",
@@ -51,7 +54,16 @@ class TokenBucket:
         "qps",
     )
 
-    def __init__(self, qps: float, burst: int) -> None:
+    def __init__(
+        self,
+        qps: float,
+        burst: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
         if not qps > 0 or math.isnan(qps):
             qps = DEFAULT_QPS
         if burst <= 0:
@@ -59,7 +71,7 @@ class TokenBucket:
         self.qps = float(qps)
         self.burst = int(burst)
         self._tokens = float(self.burst)
-        self._last = time.monotonic()
+        self._last = clock()
         self._lock = threading.Lock()
         self._acquired = 0
         self._waits = 0
@@ -91,7 +103,7 @@ class TokenBucket:
                 self._acquired += 1
             return 0.0
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             self._refill(now)
             self._tokens -= 1.0
             self._acquired += 1
@@ -104,9 +116,9 @@ class TokenBucket:
         deadline = now + delay
         # One sleep for the whole reservation: the bucket state, not the wake-up time, decides the
         # next caller's delay, so sleep overshoot never accumulates into the achieved rate.
-        remaining = deadline - time.monotonic()
+        remaining = deadline - self._clock()
         if remaining > 0:
-            time.sleep(remaining)
+            self._sleep(remaining)
         return delay
 
     def try_acquire(self) -> bool:
@@ -115,7 +127,7 @@ class TokenBucket:
             if self.is_unlimited:
                 self._acquired += 1
                 return True
-            self._refill(time.monotonic())
+            self._refill(self._clock())
             if self._tokens >= 1.0:
                 self._tokens -= 1.0
                 self._acquired += 1

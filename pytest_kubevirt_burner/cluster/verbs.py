@@ -141,6 +141,40 @@ class ResourceVerbs:
             return items, rv
         raise AssertionError("unreachable")
 
+    def count(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        limit: int = 500,
+        *,
+        limiter: TokenBucket | None = None,
+        stats: StatsSink | None = None,
+    ) -> int:
+        """How many objects match, counted page by page (never holding more than one page)."""
+        for attempt in range(3):
+            found = 0
+            try:
+                for page, _ in self.iter_pages(
+                    api_version,
+                    kind,
+                    namespace,
+                    label_selector,
+                    field_selector,
+                    limit,
+                    limiter=limiter,
+                    stats=stats,
+                ):
+                    found += len(page)
+            except ApiError as exc:
+                if exc.is_expired and attempt < 2:
+                    continue
+                raise
+            return found
+        raise AssertionError("unreachable")
+
     def list(
         self,
         api_version: str,

@@ -3,9 +3,10 @@
 The config is loaded and validated when pytest configures (so every problem stops the session
 before a cluster is touched), collected as a ``KubeBurnerFile`` whose items run the jobs in order
 through the same runner as the markers. Without explicit test paths only the config is collected.
-After the session, global ``gc`` deletes what the config's create jobs made, and documents are
-indexed into the Elasticsearch/OpenSearch endpoints the config names (local files stay complete
-either way; a failure is reported in one line).
+Endpoints naming Prometheus metrics or alert profiles are connected before any job runs and
+evaluated after every job (kb_metrics.py). After the session, global ``gc`` deletes what the
+config's create jobs made, and documents are indexed into the Elasticsearch/OpenSearch endpoints
+the config names (local files stay complete either way; a failure is reported in one line).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ..jobs.runner import JobFailed, cleanup_run, new_result, run_job
 from ..jobspec import JobSpecError
 from ..session import SESSION_KEY, BurnerSession
 from ..templates import TemplateRenderer
+from .kb_metrics import KbEndpoints, PrometheusEndpointError
 from .kube_burner import KbJob, KubeBurnerConfig, KubeBurnerConfigError, load, read_user_data
 from .preload import preload_images
 
@@ -120,6 +122,8 @@ class KubeBurnerPlugin:
         self.created: list[tuple[JobContext, list[tuple[str, str]]]] = []
         self.lines: list[str] = []
         self._health_checked = False
+        ca = config.getoption("prometheus_ca_cert", None) or config.getini("prometheus_ca_cert")
+        self.endpoints = KbEndpoints(self.cfg.prometheus, ca_file=ca or None)
 
     # -- collection -------------------------------------------------------------------------------
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
@@ -146,6 +150,10 @@ class KubeBurnerPlugin:
             problems.extend(f"{item.nodeid}: {p}" for p in build_plan(ctx).problems)
         if problems:
             raise pytest.UsageError("\n".join(dict.fromkeys(problems)))
+        try:
+            self.endpoints.start(self.metrics_directory(session), session.run.uuid)
+        except PrometheusEndpointError as exc:
+            raise pytest.UsageError(f"--kube-burner-config: {self.path}: {exc}") from None
 
     # -- running ----------------------------------------------------------------------------------
     def _session(self) -> BurnerSession:
@@ -189,6 +197,8 @@ class KubeBurnerPlugin:
 
     def run(self, job: KbJob) -> JobResult:
         """Run one job of the config; raises KubeBurnerJobFailed when it fails."""
+        if self.endpoints.stop_reason:
+            pytest.skip(f"kube-burner jobs stopped: {self.endpoints.stop_reason}")
         session = self._session()
         ctx = self._context(job, session)
         if job.skip_indexing:
@@ -205,11 +215,12 @@ class KubeBurnerPlugin:
                 raise KubeBurnerJobFailed(str(exc)) from None
         result = new_result(ctx, dry_run=dry_run)
         session.results.append(result)
+        failure: list[str] = []
         try:
             run_job(ctx, factory, result)
         except (JobFailed, JobSpecError) as exc:
             result.errors.append(str(exc))
-            raise KubeBurnerJobFailed("\n".join([str(exc), *result.slo_breaches])) from None
+            failure = [str(exc), *result.slo_breaches]
         finally:
             if job.spec.job_type == "create" and not dry_run:
                 kinds = [(av, k) for k, av in result.kinds.items()]
@@ -217,12 +228,14 @@ class KubeBurnerPlugin:
                     cleanup_run(ctx, kinds)
                 else:
                     self.created.append((ctx, kinds))
-        if result.slo_breaches:
-            raise KubeBurnerJobFailed("\n".join(result.slo_breaches))
-        if result.errors:
-            raise KubeBurnerJobFailed(
-                f"{job.spec.name}: {len(result.errors)} errors; first: {result.errors[0]}"
-            )
+        if not failure and result.slo_breaches:
+            failure = list(result.slo_breaches)
+        elif not failure and result.errors:
+            failure = [f"{job.spec.name}: {len(result.errors)} errors; first: {result.errors[0]}"]
+        if not job.skip_indexing:  # metrics and alerts of the job's window
+            failure += self.endpoints.job_finished(result, session.metadata())
+        if failure:
+            raise KubeBurnerJobFailed("\n".join(failure))
         return result
 
     # -- after the session ------------------------------------------------------------------------
@@ -235,6 +248,7 @@ class KubeBurnerPlugin:
                     if left:
                         self.lines.append(f"gc: {ctx.spec.name}: {left} objects remain")
             self.created.clear()
+        self.endpoints.close()
         if self.cfg.elastic:
             self._index()
 
@@ -243,9 +257,12 @@ class KubeBurnerPlugin:
         directory = self.metrics_directory(session)
         names = {job.spec.name for job in self.cfg.jobs}
         files = sorted(
-            p
-            for p in directory.glob("*.json")
-            if p.name == "jobSummary.json" or any(p.name.endswith(f"-{n}.json") for n in names)
+            {
+                p
+                for p in directory.glob("*.json")
+                if p.name == "jobSummary.json" or any(p.name.endswith(f"-{n}.json") for n in names)
+            }
+            | set(self.endpoints.files())
         )
         for ep in self.cfg.elastic:
             where = f"{ep.kind} {', '.join(ep.servers)} (index {ep.index})"
@@ -273,8 +290,9 @@ class KubeBurnerPlugin:
             self.lines.extend(f"{where}: {w}" for w in warnings)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        """One line per preload, gc and indexing outcome."""
-        if self.lines:
+        """One line per preload, gc, metrics/alerts warning and indexing outcome."""
+        lines = [*self.endpoints.lines, *self.lines]
+        if lines:
             terminalreporter.section("kube-burner config")
-            for line in self.lines:
+            for line in dict.fromkeys(lines):
                 terminalreporter.write_line(line)

@@ -18,8 +18,10 @@ from typing import Any
 
 import yaml
 
+from ..durations import parse_duration
 from ..jobspec import JobSpec, JobSpecError, build_job
 from ..measurements import Slo, slos_from_thresholds
+from ..metrics.profiles import ProfileError, load_alert_profile, load_metrics_profile
 from ..templates import TemplateError, TemplateRenderer
 from . import kb_schema as kb
 from .kb_jobs import job_kwargs, measurement_list
@@ -37,6 +39,28 @@ class EsEndpoint:
     servers: tuple[str, ...]
     index: str
     verify: bool
+
+
+@dataclass(frozen=True)
+class PromEndpoint:
+    """A ``metricsEndpoints`` entry with metrics or alert profiles (secrets stay out of repr)."""
+
+    position: int
+    url: str
+    step: float
+    verify: bool
+    metrics: tuple[Path, ...]
+    alerts: tuple[Path, ...]
+    alias: str
+    token: str | None = field(default=None, repr=False)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def label(self) -> str:
+        """``metricsEndpoints[N]``, plus the alias when the config gives one."""
+        where = f"metricsEndpoints[{self.position}]"
+        return where if self.alias == f"indexer-{self.position}" else f"{where} ({self.alias})"
 
 
 @dataclass
@@ -62,6 +86,7 @@ class KubeBurnerConfig:
     jobs: list[KbJob]
     metrics_directory: Path | None = None
     elastic: list[EsEndpoint] = field(default_factory=list)
+    prometheus: list[PromEndpoint] = field(default_factory=list)
     gc: bool = False
     cluster_health: bool = False
 
@@ -143,6 +168,66 @@ def _mapping(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
+def _profiles(ep: dict[str, Any], key: str, base: Path, at: str) -> tuple[Path, ...]:
+    """The endpoint's ``metrics``/``alerts`` files (relative to the config), each loaded once."""
+    names = ep.get(key) or []
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise KubeBurnerConfigError(f"{at}: '{key}' must be a list of file names")
+    what = "metrics" if key == "metrics" else "alert"
+    paths = []
+    for name in names:
+        if name.startswith(("http://", "https://")):
+            raise KubeBurnerConfigError(f"{at}: {what} profile URL {name!r} is not supported")
+        path = base / name
+        if not path.is_file():
+            raise KubeBurnerConfigError(f"{at}: {what} profile '{name}' not found ({path})")
+        try:
+            if key == "metrics":
+                load_metrics_profile(path)
+            else:
+                load_alert_profile(path)
+        except ProfileError as exc:
+            raise KubeBurnerConfigError(f"{at}: {exc}") from None
+        paths.append(path)
+    return tuple(paths)
+
+
+def _prometheus(i: int, ep: dict[str, Any], base: Path, at: str) -> PromEndpoint | None:
+    """The endpoint's Prometheus side; None when it names no profiles (kube-burner: no client)."""
+    metrics = _profiles(ep, "metrics", base, at)
+    alerts = _profiles(ep, "alerts", base, at)
+    if not (metrics or alerts):
+        return None
+    url = ep.get("endpoint")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise KubeBurnerConfigError(
+            f"{at}: 'endpoint' (an http:// or https:// Prometheus URL) is required with "
+            "'metrics' or 'alerts'"
+        )
+    try:
+        step = parse_duration(kb.go_duration(ep.get("step", "30s")))
+    except ValueError as exc:
+        raise KubeBurnerConfigError(f"{at}: 'step': {exc}") from None
+    if step <= 0:
+        raise KubeBurnerConfigError(f"{at}: 'step' must be positive")
+    skip = ep.get("skipTLSVerify", False)
+    if not isinstance(skip, bool):
+        raise KubeBurnerConfigError(f"{at}: 'skipTLSVerify' must be true or false")
+    token, username, password = (ep.get(k) for k in ("token", "username", "password"))
+    return PromEndpoint(
+        position=i,
+        url=url,
+        step=step,
+        verify=not skip,  # kube-burner defaults to true; TLS stays verified unless asked
+        metrics=metrics,
+        alerts=alerts,
+        alias=str(ep.get("alias") or f"indexer-{i}"),
+        token=str(token) if token else None,
+        username=str(username) if username else None,
+        password=str(password) if password is not None else None,
+    )
+
+
 def _endpoints(cfg: KubeBurnerConfig, raw: Any, where: str, uuid: str) -> None:
     if raw is None:
         return
@@ -157,12 +242,9 @@ def _endpoints(cfg: KubeBurnerConfig, raw: Any, where: str, uuid: str) -> None:
             kb.check_keys(idx, kb.INDEXER_KEYS, "indexer.", at)
         except ValueError as exc:
             raise KubeBurnerConfigError(str(exc)) from None
-        for key in ("metrics", "alerts"):
-            if ep.get(key):
-                raise KubeBurnerConfigError(
-                    f"{at}: '{key}' (Prometheus {key} profiles) is not supported with "
-                    "--kube-burner-config"
-                )
+        prom = _prometheus(i, ep, cfg.path.parent, at)
+        if prom is not None:
+            cfg.prometheus.append(prom)
         kind = idx.get("type")
         if idx.get("createTarball"):
             raise KubeBurnerConfigError(f"{at}: 'indexer.createTarball' is not supported")

@@ -82,10 +82,10 @@ def wait_gone(
     while True:
         remaining = 0
         if namespaces:
-            remaining = len(client.list("v1", "Namespace", label_selector=label_selector))
+            remaining = client.count("v1", "Namespace", label_selector=label_selector)
         for api_version, kind in kinds:
             if kind != "Namespace":
-                remaining += len(client.list(api_version, kind, label_selector=label_selector))
+                remaining += client.count(api_version, kind, label_selector=label_selector)
         if remaining == 0 or time.monotonic() >= deadline:
             return remaining
         if stop is not None and stop.wait(delay):

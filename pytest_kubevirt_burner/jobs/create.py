@@ -34,6 +34,9 @@ class CreateJob:
         self._namespaces: set[str] = set()
         self.first_create: float | None = None
         self.last_create: float | None = None
+        # Rendered documents waiting for a worker are bounded: when the server is slower than
+        # qps, an unbounded backlog would hold thousands of rendered objects in memory.
+        self._slots = threading.Semaphore(max(1, ctx.workers) * 4)
 
     # --- namespaces -----------------------------------------------------------------------
     def ensure_namespace(self, name: str) -> None:
@@ -90,19 +93,19 @@ class CreateJob:
         with ThreadPoolExecutor(
             max_workers=ctx.workers, thread_name_prefix="burner-create"
         ) as pool:
-            futures: list[Future[None]] = []
             try:
-                self._create_all(pool, futures)
+                self._create_all(pool)
             except BaseException:
                 ctx.stop.set()  # creates not yet sent are dropped, in-flight ones finish
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
-            for fut in futures:
-                if not fut.done():
-                    fut.exception()
         self.result.create_seconds = time.monotonic() - start
 
-    def _create_all(self, pool: ThreadPoolExecutor, futures: list[Future[None]]) -> None:
+    def _done(self, fut: Future[None], *, name: str) -> None:
+        self._slots.release()
+        self._collect(fut, name=name)
+
+    def _create_all(self, pool: ThreadPoolExecutor) -> None:
         """Submit every create of every iteration (main thread; workers send them)."""
         spec, ctx = self.ctx.spec, self.ctx
         for it in range(spec.iterations):
@@ -124,10 +127,12 @@ class CreateJob:
                         break
                     if self.first_create is None:
                         self.first_create = time.monotonic()
+                    while not self._slots.acquire(timeout=0.5):
+                        if ctx.stop.is_set():
+                            return
                     fut = pool.submit(self._create_one, doc, target_ns)
                     name = str((doc.get("metadata") or {}).get("name", ""))
-                    fut.add_done_callback(partial(self._collect, name=name))
-                    futures.append(fut)
+                    fut.add_done_callback(partial(self._done, name=name))
             if spec.pod_wait and not spec.wait_when_finished and self.tracker is not None:
                 self._wait_iteration(it)
             if it < spec.iterations - 1 and not ctx.sleep(spec.job_iteration_delay):
@@ -166,7 +171,7 @@ def verify(ctx: JobContext, plan: Plan, result: JobResult) -> bool:
     ok = True
     for kind, (api_version, _) in plan.kinds.items():
         sel = ",".join(s for s in (base, plan.index_selector(kind)) if s)
-        found = len(ctx.client.list(api_version, kind, label_selector=sel))
+        found = ctx.client.count(api_version, kind, label_selector=sel)
         result.found[kind] = found
         if found != plan.expected.get(kind, 0):
             ok = False

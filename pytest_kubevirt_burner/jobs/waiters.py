@@ -28,14 +28,19 @@ class WaitTarget:
 
 @dataclass
 class _KindState:
+    # Ready objects keep only their uid; the state and name of the others are kept for reports.
+    # ready_count is O(1), so a waiter woken by every event never walks tens of thousands.
     target: WaitTarget
-    ready: dict[str, bool] = field(default_factory=dict)
-    state: dict[str, str] = field(default_factory=dict)
-    names: dict[str, str] = field(default_factory=dict)
+    ready: set[str] = field(default_factory=set)
+    pending: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # state, ns, name
 
     @property
     def ready_count(self) -> int:
-        return sum(1 for v in self.ready.values() if v)
+        return len(self.ready)
+
+    @property
+    def seen(self) -> int:
+        return len(self.ready) + len(self.pending)
 
 
 class ReadinessTracker:
@@ -59,17 +64,19 @@ class ReadinessTracker:
             if not uid:
                 return
             ks = self._kinds[kind]
+            ready = etype != "DELETED" and is_ready(obj, ks.target.custom)
+            state = "" if ready or etype == "DELETED" else state_of(obj)
             with self._cond:
                 if etype == "DELETED":
-                    ks.ready.pop(uid, None)
-                    ks.state.pop(uid, None)
-                    ks.names.pop(uid, None)
+                    ks.ready.discard(uid)
+                    ks.pending.pop(uid, None)
+                elif ready:
+                    ks.ready.add(uid)
+                    ks.pending.pop(uid, None)
                 else:
-                    ks.ready[uid] = is_ready(obj, ks.target.custom)
-                    ks.state[uid] = "Ready" if ks.ready[uid] else state_of(obj)
-                    ks.names[uid] = f"{meta.get('namespace', '')}/{meta.get('name', '')}".lstrip(
-                        "/"
-                    )
+                    ks.ready.discard(uid)
+                    ns, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
+                    ks.pending[uid] = (state, ns, name)
                 self._cond.notify_all()
 
         return on_event
@@ -106,12 +113,12 @@ class ReadinessTracker:
             for kind, ks in self._kinds.items():
                 if ks.ready_count >= ks.target.expected:
                     continue
-                states = Counter(s for uid, s in ks.state.items() if not ks.ready.get(uid))
-                missing = ks.target.expected - len(ks.ready)
+                states = Counter(state for state, _, _ in ks.pending.values())
+                missing = ks.target.expected - ks.seen
                 if missing > 0:
                     states["not seen"] += missing
                 by_state = ", ".join(f"{s}: {n}" for s, n in states.most_common())
-                names = [ks.names[u] for u, r in ks.ready.items() if not r][:limit]
+                names = [f"{ns}/{name}".lstrip("/") for _, ns, name in ks.pending.values()][:limit]
                 first = f"; first not ready: {', '.join(names)}" if names else ""
                 parts.append(
                     f"{kind}: {ks.ready_count}/{ks.target.expected} ready ({by_state}){first}"

@@ -96,7 +96,9 @@ class PrometheusClient:
             self._session.headers["Authorization"] = f"Bearer {token}"
         elif username is not None:
             self._session.auth = (username, password or "")
-        self._session.verify = ca_file if (verify and ca_file) else verify
+        # passed on every request too: requests lets $REQUESTS_CA_BUNDLE override Session.verify
+        self._verify: bool | str = ca_file if (verify and ca_file) else verify
+        self._session.verify = self._verify
         self.auth_kind = "bearer" if token else "basic" if username is not None else "none"
 
     def __repr__(self) -> str:
@@ -116,7 +118,7 @@ class PrometheusClient:
         """POST a form (client_golang does the same) and return ``data`` of a success envelope."""
         where = f"{self.url}{endpoint}"
         try:
-            resp = self._session.post(where, data=form, timeout=self.timeout)
+            resp = self._session.post(where, data=form, timeout=self.timeout, verify=self._verify)
         except requests.exceptions.SSLError as exc:
             raise PrometheusError(
                 f"Prometheus at {self.url} TLS error: {_short(exc)}", unreachable=True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 ALL_VERBS = (
     "create",
@@ -35,17 +36,18 @@ class ResourceType:
     # kinds whose status is only written through the /status subresource
     has_status: bool = True
 
-    @property
+    # computed once: the store and every controller read these on each event
+    @cached_property
     def api_version(self) -> str:
         """``v1`` for core, ``group/version`` otherwise."""
         return f"{self.group}/{self.version}" if self.group else self.version
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Storage key (version independent): ``group/resource``."""
         return f"{self.group}/{self.resource}"
 
-    @property
+    @cached_property
     def list_kind(self) -> str:
         """Kind of the list object (``PodList``)."""
         return f"{self.kind}List"

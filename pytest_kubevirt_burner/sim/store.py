@@ -10,7 +10,8 @@ CONTRACT (the HTTP layer and every controller program against exactly this API):
 * One global integer resourceVersion counter; every write bumps it; an object's
   ``metadata.resourceVersion`` is the string of the RV of its last write.
 * Every write produces exactly one ``Event`` that goes to every listener registered with
-  ``subscribe`` (controllers and the watch hub; called synchronously, after the write is stored;
+  ``subscribe`` (controllers and the watch hub; called synchronously, after the write is stored,
+  in subscription order; a listener subscribed with ``keys`` only gets events of those types;
   listeners must not raise and should schedule work rather than write re-entrantly when
   avoidable). A write made by a listener while an event is being delivered is delivered after
   that event has reached every listener, so all listeners see events in RV order.
@@ -23,11 +24,11 @@ CONTRACT (the HTTP layer and every controller program against exactly this API):
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
-import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -59,9 +60,30 @@ _SERVER_META = ("uid", "creationTimestamp", "generation", "deletionTimestamp",
 _DELETE_OPTIONS = ResourceType("meta.k8s.io", "v1", "deleteoptions", "DeleteOptions", "", False)
 
 
+_last_stamp: tuple[int, str] = (-1, "")
+
+
 def now_rfc3339(ts: float | None = None) -> str:
     """RFC3339 UTC at second precision, as real clusters write metav1.Time."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if ts is None else ts))
+    global _last_stamp
+    if ts is None:
+        ts = time.time()
+    sec = math.floor(ts)
+    if sec != _last_stamp[0]:  # controllers stamp many writes within the same second
+        _last_stamp = (sec, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(sec)))
+    return _last_stamp[1]
+
+
+def new_uid() -> str:
+    """A random (version 4) UUID string, like ``str(uuid.uuid4())`` without a syscall each."""
+    n = _uid_rng.getrandbits(128) & _UUID_CLEAR | _UUID_SET
+    h = f"{n:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_uid_rng = random.Random()  # seeded from os.urandom; uids need uniqueness, not secrecy
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +145,14 @@ class Store:
         self.event_buffer = event_buffer  # size the watch hub's ring buffer should use
         self.clock = clock
         self.admission = admission or Admission()
+        # JSON bytes of a stored object version when already encoded (the watch hub's cache)
+        self.encoded: Callable[[Obj], bytes | None] = _not_encoded
         self._rv = 0
         self._data: dict[str, dict[str, dict[str, Obj]]] = {}  # rt.key -> ns -> name -> obj
         self._sorted: dict[tuple[str, str], list[str]] = {}  # sorted names, dropped on add/remove
         self._counts: dict[str, int] = {}
-        self._listeners: list[Listener] = []
+        self._listeners: list[tuple[Listener, frozenset[str] | None]] = []
+        self._by_key: dict[str, list[Listener]] = {}  # listeners per resource type key
         self._pending: deque[Event] = deque()
         self._dispatching = False
         self._rand = random.Random(seed)
@@ -140,14 +165,18 @@ class Store:
         """Current global resourceVersion."""
         return self._rv
 
-    def subscribe(self, listener: Listener) -> None:
-        """Call ``listener(event)`` for every future write."""
-        self._listeners.append(listener)
+    def subscribe(self, listener: Listener, keys: Iterable[str] | None = None) -> None:
+        """Call ``listener(event)`` for every future write (of these resource type keys only)."""
+        self._listeners.append((listener, None if keys is None else frozenset(keys)))
+        self._by_key.clear()
 
     def unsubscribe(self, listener: Listener) -> None:
         """Stop calling ``listener``."""
-        if listener in self._listeners:
-            self._listeners.remove(listener)
+        for i, entry in enumerate(self._listeners):
+            if entry[0] == listener:  # ==: a bound method is a new object at every access
+                del self._listeners[i]
+                self._by_key.clear()
+                return
 
     # ---------------------------------------------------------------- reads
 
@@ -260,7 +289,7 @@ class Store:
                     break
         for key in ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
             meta.pop(key, None)
-        meta["uid"] = str(uuid.uuid4())
+        meta["uid"] = new_uid()
         meta["creationTimestamp"] = now_rfc3339(self.clock())
         meta["generation"] = 1
         meta.pop("resourceVersion", None)
@@ -380,7 +409,8 @@ class Store:
         old = self.get(rt, namespace, name)
         if old is None:
             return None
-        new = copy_obj(old)
+        raw = self.encoded(old)
+        new = orjson.loads(raw) if raw is not None else copy_obj(old)
         fn(new)
         if new == old:
             return old
@@ -605,11 +635,21 @@ class Store:
             self._dispatching = False
 
     def _deliver(self, event: Event) -> None:
-        for listener in self._listeners:
+        key = event.rt.key
+        listeners = self._by_key.get(key)
+        if listeners is None:
+            listeners = self._by_key[key] = [
+                fn for fn, keys in self._listeners if keys is None or key in keys
+            ]
+        for listener in listeners:
             try:
                 listener(event)
             except Exception:
                 log.exception("store listener %r failed on %s", listener, event.type)
+
+
+def _not_encoded(obj: Obj) -> bytes | None:
+    return None
 
 
 def _spec_changed(old: Obj, new: Obj) -> bool:

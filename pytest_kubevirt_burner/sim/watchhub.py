@@ -117,6 +117,7 @@ class WatchHub:
         self._ring = EventRing(buffer_size, buffer_bytes, ctx.store.rv)
         self._watchers: dict[str, set[Watcher]] = {}
         ctx.store.subscribe(self._on_event)
+        ctx.store.encoded = self.encoder.cached_bytes  # lets mutate copy without encoding
 
     @property
     def floor(self) -> int:

@@ -102,6 +102,11 @@ class Encoder:
             return hit[1], hit[2]
         return None
 
+    def cached_bytes(self, obj: Obj) -> bytes | None:
+        """JSON bytes of ``obj`` when this exact version is cached."""
+        hit = self.cached(obj)
+        return None if hit is None else hit[0]
+
     def remember(self, obj: Obj, data: bytes, sel: Sel | None) -> None:
         """Cache ``data`` and ``sel`` as the latest version of ``obj``."""
         meta = obj.get("metadata") or {}
@@ -120,25 +125,36 @@ class Views:
     """Per resource type: which fields selectors may read, compacted and expanded again."""
 
     def __init__(self) -> None:
-        self._paths: dict[str, Paths] = {}
+        self._plans: dict[str, tuple[Paths, tuple[tuple[str, tuple[str, ...]], ...]]] = {}
 
-    def paths(self, rt: ResourceType) -> Paths:
-        """Paths of the selectable fields of ``rt`` besides name and namespace."""
-        paths = self._paths.get(rt.key)
-        if paths is None:
-            extra = supported_fields(rt.resource, rt.group)[2:]
-            paths = self._paths[rt.key] = tuple(tuple(f.split(".")) for f in extra)
-        return paths
+    def _plan(self, rt: ResourceType) -> tuple[Paths, tuple[tuple[str, tuple[str, ...]], ...]]:
+        """(paths, the same grouped by top-level key) of ``rt``'s selectable fields."""
+        plan = self._plans.get(rt.key)
+        if plan is None:
+            extra = supported_fields(rt.resource, rt.group)[2:]  # after name and namespace
+            paths = tuple(tuple(f.split(".")) for f in extra)
+            if any(len(p) > 2 for p in paths):
+                raise ValueError(f"selectable field deeper than two levels in {extra}")
+            groups: dict[str, list[str]] = {}
+            for p in paths:
+                top, leaf = (p[0], p[1]) if len(p) == 2 else ("", p[0])
+                groups.setdefault(top, []).append(leaf)
+            grouped = tuple((top, tuple(leaves)) for top, leaves in groups.items())
+            order = tuple((top, leaf) for top, leaves in grouped for leaf in leaves)
+            paths = tuple((top, leaf) if top else (leaf,) for top, leaf in order)
+            plan = self._plans[rt.key] = (paths, grouped)
+        return plan
 
     def compact(self, rt: ResourceType, obj: Obj) -> Sel:
         """(name, labels, field values...) of ``obj``: all a selector can look at but namespace."""
         meta = obj.get("metadata") or {}
         out: list[Any] = [meta.get("name"), meta.get("labels")]
-        for path in self.paths(rt):
-            cur: Any = obj
-            for part in path:
-                cur = cur.get(part) if isinstance(cur, dict) else None
-            out.append(cur)
+        for top, leaves in self._plan(rt)[1]:
+            sub = obj.get(top) if top else obj
+            if isinstance(sub, dict):
+                out += [sub.get(leaf) for leaf in leaves]
+            else:
+                out += [None] * len(leaves)
         return tuple(out)
 
     def expand(self, rt: ResourceType, namespace: str | None, sel: Sel) -> Obj:
@@ -147,7 +163,7 @@ class Views:
         if namespace is not None:
             meta["namespace"] = namespace
         view: Obj = {"metadata": meta}
-        for path, value in zip(self.paths(rt), sel[2:], strict=True):
+        for path, value in zip(self._plan(rt)[0], sel[2:], strict=True):
             cur = view
             for part in path[:-1]:
                 cur = cur.setdefault(part, {})

@@ -74,6 +74,21 @@ def _run(pytester: pytest.Pytester, sim: SimProcess, metrics: Path, *args: str) 
     )
 
 
+def pod_truth(sim: SimProcess, expect: int) -> dict[tuple[str, str], dict[str, float]]:
+    """Ground truth per pod, once the simulator has flushed every pod's Ready record."""
+    deadline = time.monotonic() + 10
+    while True:
+        truth: dict[tuple[str, str], dict[str, float]] = {}
+        for rec in sim.read_ground_truth():
+            if rec["kind"] == "Pod":
+                key = (rec["namespace"], rec["name"])
+                truth.setdefault(key, {})[rec["transition"]] = rec["time"]
+        ready = sum(1 for t in truth.values() if "Ready" in t and "Created" in t)
+        if ready >= expect or time.monotonic() > deadline:
+            return truth
+        time.sleep(0.1)  # the simulator flushes its ground truth every 0.2 s
+
+
 def nearest_rank(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(len(ordered) * p / 100) - 1)]
@@ -95,10 +110,7 @@ def test_latencies_match_ground_truth(
     )
     metrics = tmp_path / "metrics"
     _run(pytester, known_sim, metrics).assert_outcomes(passed=1)
-    truth: dict[tuple[str, str], dict[str, float]] = {}
-    for rec in known_sim.read_ground_truth():
-        if rec["kind"] == "Pod":
-            truth.setdefault((rec["namespace"], rec["name"]), {})[rec["transition"]] = rec["time"]
+    truth = pod_truth(known_sim, expect=80)
     docs = read_json_array(metrics / "podLatencyMeasurement-accuracy.json")
     assert len(docs) == 80
     client_err, true_ready, server_err = [], [], []

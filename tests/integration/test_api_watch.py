@@ -148,7 +148,7 @@ def test_bookmarks_and_timeout(sim: SimServer, core: Any) -> None:
         )
     )
     elapsed = time.monotonic() - t0
-    assert 0.9 < elapsed < 5
+    assert 0.9 < elapsed < 30  # closed by timeoutSeconds=1, not by the test's own timeout
     assert len(events) >= 2
     assert {e["type"] for e in events} == {"BOOKMARK"}
     obj = events[0]["object"]

@@ -173,6 +173,11 @@ class Cluster:
         items = self.core.list_namespace(label_selector=selector).items
         return [n.metadata.name for n in items if n.metadata.deletion_timestamp is None]
 
+    def terminating(self, selector: str = "") -> int:
+        """How many namespaces matching ``selector`` are being deleted (one LIST)."""
+        items = self.core.list_namespace(label_selector=selector).items
+        return sum(1 for n in items if n.metadata.deletion_timestamp is not None)
+
     def ours(self, uuid: str) -> dict[str, int]:
         """How many namespaces, pods and VMs carry run ``uuid``'s label (live ones)."""
         sel = f"{UUID_LABEL}={uuid}"

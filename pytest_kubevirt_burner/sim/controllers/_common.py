@@ -229,6 +229,10 @@ class PodTracker:
 
     def observe(self, ev: Event) -> str | None:
         """Update from a pod event; returns the owner uid affected (or None)."""
+        if not meta(ev.obj).get("ownerReferences") and (
+            ev.old is None or not meta(ev.old).get("ownerReferences")
+        ):
+            return None  # most pods: no owner at all
         ref = controller_ref(ev.obj)
         old_ref = controller_ref(ev.old) if ev.old is not None else None
         name = meta(ev.obj).get("name", "")

@@ -84,7 +84,7 @@ class CrdController:
         """Serve the CRDs already stored and follow future changes."""
         if self.crd_rt is None:
             return
-        self.ctx.store.subscribe(self.on_event)
+        self.ctx.store.subscribe(self.on_event, [self.crd_rt.key])
         for crd in self.ctx.store.list(self.crd_rt):
             self._apply(crd)
 

@@ -67,7 +67,17 @@ class GarbageCollector:
 
     def _index(self, rt: ResourceType, obj: Obj, old: Obj | None, removed: bool) -> None:
         uid = uid_of(obj)
-        ref: Ref = (rt, meta(obj).get("namespace"), meta(obj)["name"])
+        m = meta(obj)
+        ref: Ref = (rt, m.get("namespace"), m["name"])
+        if m.get("ownerReferences") or (old is not None and meta(old).get("ownerReferences")):
+            self._link(uid, ref, obj, old, removed)
+        if removed:
+            self.objects.pop(uid, None)
+            self.fg_started.discard(uid)
+        else:
+            self.objects[uid] = ref
+
+    def _link(self, uid: str, ref: Ref, obj: Obj, old: Obj | None, removed: bool) -> None:
         new_owners = {} if removed else _owner_blocks(obj)
         for owner in _owner_uids(old) | _owner_uids(obj):
             if owner not in new_owners:
@@ -80,11 +90,6 @@ class GarbageCollector:
             deps[uid] = (ref, block)
             if block:
                 self.blockers[owner] = self.blockers.get(owner, 0) + 1
-        if removed:
-            self.objects.pop(uid, None)
-            self.fg_started.discard(uid)
-        else:
-            self.objects[uid] = ref
 
     def _unlink(self, owner: str, uid: str) -> None:
         deps = self.dependents.get(owner)
@@ -97,10 +102,14 @@ class GarbageCollector:
             self.blockers.pop(owner, None)
 
     def _react(self, rt: ResourceType, obj: Obj, old: Obj | None) -> None:
+        m = meta(obj)
+        if m.get("deletionTimestamp"):
+            fins = m.get("finalizers") or []
+            if FOREGROUND in fins or ORPHAN in fins:
+                self._queue_owner(uid_of(obj))
+        if not m.get("ownerReferences"):
+            return
         uid = uid_of(obj)
-        fins = meta(obj).get("finalizers") or []
-        if deleting(obj) and (FOREGROUND in fins or ORPHAN in fins):
-            self._queue_owner(uid)
         owners = _owner_uids(obj)
         changed = owners and (old is None or owners != _owner_uids(old))
         if changed and not any(o in self.objects for o in owners):

@@ -33,7 +33,7 @@ class JobController:
 
     def start(self) -> None:
         """Subscribe and take in existing objects."""
-        self.ctx.store.subscribe(safe(self.on_event))
+        self.ctx.store.subscribe(safe(self.on_event), [self.pods_rt.key, self.rt.key])
         for pod in self.ctx.store.list(self.pods_rt):
             self.on_event(Event("ADDED", self.pods_rt, pod, None, 0))
         for job in self.ctx.store.list(self.rt):

@@ -77,7 +77,7 @@ class Kubelet:
 
     def start(self) -> None:
         """Subscribe and pick up existing pods."""
-        self.ctx.store.subscribe(safe(self.on_event))
+        self.ctx.store.subscribe(safe(self.on_event), [self.pods_rt.key])
         for pod in self.ctx.store.list(self.pods_rt):
             self._reconcile(pod)
 

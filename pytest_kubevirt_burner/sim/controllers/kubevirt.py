@@ -31,5 +31,8 @@ def register(ctx: SimContext) -> Kv:
             "dv": reconcile_dv,
         }
     )
-    ctx.store.subscribe(kv.on_event)
+    t = kv.t
+    ctx.store.subscribe(
+        kv.on_event, [r.key for r in (t.pod, t.vmi, t.vm, t.vmim, t.vmirs, t.dv, t.pvc)]
+    )
     return kv

@@ -124,7 +124,7 @@ class NodeController:
 
     def start(self) -> None:
         """Subscribe, then create namespaces and nodes that do not exist yet."""
-        self.ctx.store.subscribe(safe(self.on_event))
+        self.ctx.store.subscribe(safe(self.on_event), [self.ns_rt.key, self.nodes_rt.key])
         for ns in DEFAULT_NAMESPACES:
             if self.ctx.store.get(self.ns_rt, None, ns) is None:
                 self.ctx.store.create(

@@ -138,7 +138,7 @@ class Scheduler:
 
     def start(self) -> None:
         """Subscribe and take in existing nodes and pods."""
-        self.ctx.store.subscribe(safe(self.on_event))
+        self.ctx.store.subscribe(safe(self.on_event), [self.pods_rt.key, self.nodes_rt.key])
         for node in self.ctx.store.list(self.nodes_rt):
             self._node_changed(node, removed=False)
         for pod in self.ctx.store.list(self.pods_rt):

@@ -54,7 +54,7 @@ class EndpointsController:
 
     def start(self) -> None:
         """Subscribe and take in existing services."""
-        self.ctx.store.subscribe(safe(self.on_event))
+        self.ctx.store.subscribe(safe(self.on_event), [self.svc_rt.key, self.pods_rt.key])
         for svc in self.ctx.store.list(self.svc_rt):
             self.on_event(Event("ADDED", self.svc_rt, svc, None, 0))
 

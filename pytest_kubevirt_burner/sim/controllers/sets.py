@@ -42,11 +42,15 @@ class _SetController:
 
     def start(self) -> None:
         """Subscribe and take in existing objects."""
-        self.ctx.store.subscribe(safe(self.on_event))
+        self.ctx.store.subscribe(safe(self.on_event), self.event_keys())
         for pod in self.ctx.store.list(self.pods_rt):
             self.tracker.observe(Event("ADDED", self.pods_rt, pod, None, 0))
         for obj in self.ctx.store.list(self.rt):
             self.on_event(Event("ADDED", self.rt, obj, None, 0))
+
+    def event_keys(self) -> list[str]:
+        """Resource types whose events concern this controller."""
+        return [self.pods_rt.key, self.rt.key]
 
     def on_event(self, ev: Event) -> None:
         """Requeue the owner concerned."""
@@ -190,6 +194,10 @@ class DaemonSetController(_SetController):
     def __init__(self, ctx: SimContext) -> None:
         super().__init__(ctx, "apps", "daemonsets")
         self.nodes_rt = ctx.registry.core("nodes")
+
+    def event_keys(self) -> list[str]:
+        """Pods, DaemonSets and nodes."""
+        return [*super().event_keys(), self.nodes_rt.key]
 
     def on_event(self, ev: Event) -> None:
         """Nodes coming and going requeue every DaemonSet."""

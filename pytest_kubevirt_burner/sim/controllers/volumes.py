@@ -23,7 +23,7 @@ class VolumeController:
 
     def start(self) -> None:
         """Subscribe and take in existing claims."""
-        self.ctx.store.subscribe(safe(self.on_event))
+        self.ctx.store.subscribe(safe(self.on_event), [self.pvc_rt.key])
         for pvc in self.ctx.store.list(self.pvc_rt):
             self._consider(pvc)
 

@@ -110,7 +110,7 @@ class ReplicaSetController:
 
     def start(self) -> None:
         """Subscribe and take in existing objects."""
-        self.ctx.store.subscribe(safe(self.on_event))
+        self.ctx.store.subscribe(safe(self.on_event), [self.pods_rt.key, self.rt.key])
         for pod in self.ctx.store.list(self.pods_rt):
             self.tracker.observe(Event("ADDED", self.pods_rt, pod, None, 0))
         for rs in self.ctx.store.list(self.rt):
@@ -198,7 +198,7 @@ class DeploymentController:
 
     def start(self) -> None:
         """Subscribe and take in existing objects."""
-        self.ctx.store.subscribe(safe(self.on_event))
+        self.ctx.store.subscribe(safe(self.on_event), [self.rs_rt.key, self.rt.key])
         for rs in self.ctx.store.list(self.rs_rt):
             self.on_event(Event("ADDED", self.rs_rt, rs, None, 0))
         for d in self.ctx.store.list(self.rt):
