@@ -15,7 +15,6 @@ Prints the distribution of |error| per transition; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import subprocess
@@ -27,11 +26,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_scale import write_suite  # noqa: E402
-from benchutil import machine  # noqa: E402
+from bench_scale import write_suite
+from benchutil import machine
 
-from pytest_kubevirt_burner.measurements.writer import read_json_array  # noqa: E402
-from pytest_kubevirt_burner.sim.process import SimProcess  # noqa: E402
+from pytest_kubevirt_burner.measurements.writer import read_json_array
+from pytest_kubevirt_burner.sim.process import SimProcess
 
 PROFILE = """\
 name: uniform-accuracy

@@ -33,18 +33,18 @@ import urllib3
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchutil import SinkServer, machine  # noqa: E402
-from kubernetes import client as k8s  # noqa: E402
-from kubernetes import config as k8s_config  # noqa: E402
+from benchutil import SinkServer, machine
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
 
-from pytest_kubevirt_burner.cluster import ClusterClient, TokenBucket  # noqa: E402
-from pytest_kubevirt_burner.jobs.context import JobContext  # noqa: E402
-from pytest_kubevirt_burner.jobs.create import CreateJob  # noqa: E402
-from pytest_kubevirt_burner.jobs.preflight import Plan, build_plan  # noqa: E402
-from pytest_kubevirt_burner.jobs.result import JobResult  # noqa: E402
-from pytest_kubevirt_burner.jobspec import build_job  # noqa: E402
-from pytest_kubevirt_burner.sim.process import SimProcess  # noqa: E402
-from pytest_kubevirt_burner.templates import TemplateRenderer  # noqa: E402
+from pytest_kubevirt_burner.cluster import ClusterClient, TokenBucket
+from pytest_kubevirt_burner.jobs.context import JobContext
+from pytest_kubevirt_burner.jobs.create import CreateJob
+from pytest_kubevirt_burner.jobs.preflight import Plan, build_plan
+from pytest_kubevirt_burner.jobs.result import JobResult
+from pytest_kubevirt_burner.jobspec import build_job
+from pytest_kubevirt_burner.sim.process import SimProcess
+from pytest_kubevirt_burner.templates import TemplateRenderer
 
 Obj = dict[str, Any]
 CONFIGMAP = """\
@@ -93,7 +93,9 @@ class Target:
         self.client.close()
 
 
-def new_job(target: Target, workdir: Path, n: int, qps: float, burst: int) -> tuple[CreateJob, Plan]:
+def new_job(
+    target: Target, workdir: Path, n: int, qps: float, burst: int
+) -> tuple[CreateJob, Plan]:
     """A CreateJob of ``n`` ConfigMaps in one fresh namespace (no watches, no cleanup)."""
     template = workdir / "cm.yml"
     template.write_text(CONFIGMAP)
@@ -254,6 +256,7 @@ def print_throughput(target: Target, n: int, rates: dict[str, list[float]]) -> N
         print(f"{name:44}{med[name]:10.0f}  {per}")
     names = [name for name, _ in MODES]
     job, ours, raw, typed = (med[x] for x in names)
+
     # Same-round ratios resist drift of a shared machine better than ratios of medians.
     def paired(a: str, b: str) -> float:
         vals = sorted(x / y for x, y in zip(rates[a], rates[b], strict=True))
@@ -314,7 +317,9 @@ def main(argv: list[str] | None = None) -> int:
             if not args.skip_sim:
                 sim = SimProcess(nodes=3, profile="fast", ground_truth=False, workdir=work / "sim")
                 sim.start()
-                targets.append(Target("simulator", sim.url, sim.kubeconfig, sim.token, args.threads))
+                targets.append(
+                    Target("simulator", sim.url, sim.kubeconfig, sim.token, args.threads)
+                )
             if not args.skip_throughput:
                 for target in targets:
                     mode_ours(target, work, 200)  # warm-up: connections, discovery, templates

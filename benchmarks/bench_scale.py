@@ -30,9 +30,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchutil import ROOT, machine, proc_cpu, proc_status_kib  # noqa: E402
+from benchutil import ROOT, machine, proc_cpu, proc_status_kib
 
-from pytest_kubevirt_burner.sim.process import SimProcess  # noqa: E402
+from pytest_kubevirt_burner.sim.process import SimProcess
 
 VM_TEMPLATE = ROOT / "example_suites" / "kubevirt-density" / "templates" / "vm-ephemeral.yml"
 POD_TEMPLATE = """\
@@ -115,6 +115,7 @@ class Row:
     sim_hwm_mib: float
     ready: dict[str, int]
     verified: bool
+    variant: str = "current"
 
     @property
     def cpu_ms_per_object(self) -> float:
@@ -155,13 +156,22 @@ def write_suite(suite: Path, what: str, count: int, qps: int, per_ns: int) -> No
 
 
 def run_one(
-    work: Path, what: str, count: int, args: argparse.Namespace, py_spy: str | None = None
+    work: Path,
+    what: str,
+    count: int,
+    args: argparse.Namespace,
+    py_spy: str | None = None,
+    plugin_path: str = "",
 ) -> Row:
-    """One density run on a fresh simulator; the plugin runs in a child pytest."""
+    """One density run on a fresh simulator; the plugin runs in a child pytest.
+
+    ``plugin_path`` puts another copy of the package first on the child's PYTHONPATH (an A/B
+    comparison of two versions of the plugin against the same simulator code).
+    """
     count = math.ceil(count / min(args.per_ns, count)) * min(args.per_ns, count)
     objects = count * 3 if what == "vms" else count
     nodes = args.nodes or max(3, math.ceil(count * 1.2 / args.node_pods))
-    suite = work / f"suite-{what}-{count}"
+    suite = work / f"suite-{what}-{count}{'-b' if plugin_path else ''}"
     write_suite(suite, what, count, args.qps, args.per_ns)
     out = suite / "out.json"
     sim = SimProcess(
@@ -170,7 +180,7 @@ def run_one(
         profile="fast",
         seed=1,
         ground_truth=False,
-        workdir=work / f"sim-{what}-{count}",
+        workdir=suite / "sim",
     )
     sim.start()
     try:
@@ -192,6 +202,8 @@ def run_one(
             spy = Path(sys.executable).parent / "py-spy"
             cmd = [str(spy), "record", "--gil", "-r", "100", "-f", "raw", "-o", py_spy, "--", *cmd]
         env = {**os.environ, "BENCH_OUT": str(out)}
+        if plugin_path:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [plugin_path, env.get("PYTHONPATH")]))
         t0 = time.monotonic()
         log = (suite / "pytest.log").open("w")
         child = subprocess.Popen(cmd, cwd=suite, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -221,11 +233,12 @@ def run_one(
         sim_hwm_mib=sim_hwm,
         ready=inner["ready"],
         verified=inner["verified"],
+        variant="before" if plugin_path else "current",
     )
 
 
 HEADER = (
-    f"{'run':>10}{'objects':>9}{'wall s':>8}{'job s':>7}{'create s':>9}"
+    f"{'run':>10}{'v':>2}{'objects':>9}{'wall s':>8}{'job s':>7}{'create s':>9}"
     f"{'cpu s':>7}{'ms/obj':>8}{'job ms/obj':>11}{'peak MiB':>9}{'B/obj':>7}"
     f"{'sim cpu s':>10}{'sim MiB':>8}"
 )
@@ -234,7 +247,8 @@ HEADER = (
 def fmt(r: Row) -> str:
     """A table row."""
     return (
-        f"{f'{r.count} {r.what}':>10}{r.objects:>9}{r.wall_s:>8.1f}{r.job_wall_s:>7.1f}"
+        f"{f'{r.count} {r.what}':>10}{r.variant[:1]:>2}{r.objects:>9}{r.wall_s:>8.1f}"
+        f"{r.job_wall_s:>7.1f}"
         f"{r.create_s:>9.1f}{r.plugin_cpu_s:>7.1f}{r.cpu_ms_per_object:>8.3f}"
         f"{r.job_cpu_ms_per_object:>11.3f}{r.plugin_hwm_mib:>9.0f}{r.bytes_per_object:>7.0f}"
         f"{r.sim_cpu_s:>10.1f}{r.sim_hwm_mib:>8.0f}"
@@ -253,6 +267,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--node-pods", type=int, default=300)
     p.add_argument("--py-spy", default="", help="profile the plugin of the last run to FILE")
     p.add_argument("--json", default="", help="write the rows to FILE")
+    p.add_argument(
+        "--ab",
+        default="",
+        metavar="DIR",
+        help="also run every size with the package copy in DIR ('b' rows), interleaved",
+    )
     args = p.parse_args(argv)
     runs = [("vms", int(c)) for c in args.growth.split(",") if c]
     runs += [("vms", args.vms)] if args.vms else []
@@ -265,9 +285,23 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         for i, (what, count) in enumerate(runs):
             spy = args.py_spy if args.py_spy and i == len(runs) - 1 else None
-            row = run_one(Path(tmp), what, count, args, spy)
-            rows.append(row)
-            print(fmt(row), flush=True)
+            variants = [args.ab, ""] if args.ab else [""]
+            pair = []
+            for variant in variants[:: 1 if i % 2 == 0 else -1]:  # alternate the order
+                row = run_one(Path(tmp), what, count, args, spy, variant)
+                rows.append(row)
+                pair.append(row)
+                print(fmt(row), flush=True)
+            if len(pair) == 2:
+                b, c = sorted(pair, key=lambda r: r.variant)
+                print(
+                    f"{'':>12}current/before: job cpu {c.job_cpu_s / b.job_cpu_s:.2f}, "
+                    f"process cpu {c.plugin_cpu_s / b.plugin_cpu_s:.2f}, peak RSS "
+                    f"{c.plugin_hwm_mib / b.plugin_hwm_mib:.2f}, RSS growth "
+                    f"{c.job_rss_growth_mib / max(b.job_rss_growth_mib, 1e-9):.2f}, job wall "
+                    f"{c.job_wall_s / b.job_wall_s:.2f}",
+                    flush=True,
+                )
     if args.json:
         Path(args.json).write_text(json.dumps([asdict(r) for r in rows], indent=1))
     return 0

@@ -8,8 +8,10 @@ server.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -111,12 +113,8 @@ class SinkServer:
     def stop(self) -> None:
         """Stop every sink process (the process group this object started)."""
         if self.proc is not None:
-            import signal
-
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             self.proc.wait(10)
             self.proc = None
 

@@ -299,8 +299,7 @@ def _get(config: pytest.Config, dest: str, ini: str | None = None) -> object:
 
 
 # options that are accepted now but whose features are not built yet
-NOT_YET: dict[str, str] = {
-}
+NOT_YET: dict[str, str] = {}
 
 
 def resolve(config: pytest.Config) -> RunConfig:

@@ -100,8 +100,11 @@ class ResourceVerbs:
                 item.setdefault("apiVersion", info.api_version)
                 item.setdefault("kind", info.kind)
             meta = body.get("metadata") or {}
-            yield items, str(meta.get("resourceVersion") or "")
             token = str(meta.get("continue") or "")
+            rv = str(meta.get("resourceVersion") or "")
+            del body, meta  # only the caller's reference keeps a page alive during the next GET
+            yield items, rv
+            del items
             if not token:
                 return
 
@@ -168,6 +171,7 @@ class ResourceVerbs:
                     stats=stats,
                 ):
                     found += len(page)
+                    del page
             except ApiError as exc:
                 if exc.is_expired and attempt < 2:
                     continue

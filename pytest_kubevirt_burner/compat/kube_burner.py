@@ -23,6 +23,7 @@ from ..jobspec import JobSpec, JobSpecError, build_job
 from ..measurements import Slo, slos_from_thresholds
 from ..metrics.profiles import ProfileError, load_alert_profile, load_metrics_profile
 from ..templates import TemplateError, TemplateRenderer
+from ..yamlerrors import describe
 from . import kb_schema as kb
 from .kb_jobs import job_kwargs, measurement_list
 
@@ -95,8 +96,15 @@ def read_user_data(path: str | Path) -> dict[str, Any]:
     """The ``--kube-burner-user-data`` file: a YAML or JSON mapping."""
     try:
         data = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise KubeBurnerConfigError(f"--kube-burner-user-data {path}: {exc}") from None
+    except OSError as exc:
+        raise KubeBurnerConfigError(
+            f"--kube-burner-user-data {path}: cannot read: {exc.strerror or exc}"
+        ) from None
+    except yaml.YAMLError as exc:
+        problem, where = describe(exc)
+        raise KubeBurnerConfigError(
+            f"--kube-burner-user-data {path}: invalid YAML{where}: {problem}"
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -310,7 +318,10 @@ def load(
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise KubeBurnerConfigError(f"{path}: not valid YAML after rendering: {exc}") from None
+        problem, where = describe(exc)
+        raise KubeBurnerConfigError(
+            f"{path}: not valid YAML after rendering{where}: {problem}"
+        ) from None
     raw = _mapping(raw, str(path))
     for key, value in split_sets(overrides):
         apply_set(raw, key, value)

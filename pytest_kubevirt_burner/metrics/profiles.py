@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from ..templates import TemplateError, TemplateRenderer
+from ..yamlerrors import describe
 
 __all__ = [
     "SEVERITIES",
@@ -131,9 +132,7 @@ def _read_list(path: Path) -> list[Any]:
     try:
         data = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem, where = describe(exc)
         raise ProfileError(f"{path}: invalid YAML{where}: {problem}") from None
     if not isinstance(data, list) or not data:
         raise ProfileError(f"{path}: a profile must be a non-empty YAML list")

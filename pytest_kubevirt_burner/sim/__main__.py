@@ -101,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--event-buffer", type=_positive, default=100_000,
                    help="watch event ring buffer size")  # fmt: skip
+    p.add_argument("--event-buffer-bytes", type=_memory_bytes, default=None, metavar="Q",
+                   help="also bound the ring by JSON bytes (e.g. 256Mi)")  # fmt: skip
     return p
 
 
@@ -122,6 +124,7 @@ def parse_config(argv: Sequence[str] | None = None) -> tuple[SimConfig, str]:
         ground_truth=args.ground_truth,
         faults=faults,
         event_buffer=args.event_buffer,
+        event_buffer_bytes=args.event_buffer_bytes,
         anonymous_auth=args.anonymous_auth,
     )
     try:

@@ -215,10 +215,15 @@ def setup(
     watch_buffer: int = 100_000,
     bookmark_period: float = 10.0,
     watch_queue: int = 20_000,
+    watch_buffer_bytes: int | None = None,
 ) -> None:
     """Add every API route (and a middleware rendering router misses as Status) to ``app``."""
     hub = WatchHub(
-        ctx, buffer_size=watch_buffer, bookmark_period=bookmark_period, queue_size=watch_queue
+        ctx,
+        buffer_size=watch_buffer,
+        buffer_bytes=watch_buffer_bytes,
+        bookmark_period=bookmark_period,
+        queue_size=watch_queue,
     )
     api = ApiServer(ctx, hub)
     app[HUB_KEY] = hub

@@ -47,6 +47,7 @@ class SimConfig:
     faults: FaultConfig = field(default_factory=FaultConfig)
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     event_buffer: int = 100_000
+    event_buffer_bytes: int | None = None  # also bound the watch ring by encoded bytes
     # serve requests without an Authorization header as system:anonymous (kubectl never sends
     # credentials to a plain-http server); a wrong token is still 401
     anonymous_auth: bool = False
@@ -118,7 +119,12 @@ class Simulator:
             ],
         )
         self.metrics.add_routes(self.app)
-        apiserver.setup(self.app, self.ctx, watch_buffer=config.event_buffer)
+        apiserver.setup(
+            self.app,
+            self.ctx,
+            watch_buffer=config.event_buffer,
+            watch_buffer_bytes=config.event_buffer_bytes,
+        )
         self.runner = web.AppRunner(
             self.app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_SECONDS
         )

@@ -19,12 +19,14 @@ import jinja2
 import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
+from ..yamlerrors import describe
 from .errors import RenderFailure, TemplateError, jinja_message, template_line
 from .funcs_data import DATA_FUNCTIONS
 from .funcs_text import TEXT_FUNCTIONS
 from .gofmt import go_str
 from .gotranslate import translate_go
 from .runtime import GO_HELPERS, flow_functions, make_read_file
+from .yamlload import load_all
 
 __all__ = ["Dialect", "TemplateRenderer", "detect_dialect"]
 
@@ -38,8 +40,6 @@ _GO_HINT = re.compile(
 )
 _JINJA_HINT = re.compile(r"\{%|\{#")
 _STRING_CACHE_SIZE = 512
-# The C build of PyYAML's SafeLoader (same safe constructors, ~20x faster) when available.
-_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _dialect_name(value: str, where: str) -> Dialect:
@@ -266,7 +266,7 @@ def parse_documents(text: str, name: str) -> list[dict[str, Any]]:
     """Parse rendered multi-document YAML; skip empty documents, require mappings."""
     docs: list[dict[str, Any]] = []
     try:
-        for index, doc in enumerate(yaml.load_all(text, Loader=_SAFE_LOADER), start=1):
+        for index, doc in enumerate(load_all(text), start=1):
             if doc is None:
                 continue
             if not isinstance(doc, dict):
@@ -275,8 +275,6 @@ def parse_documents(text: str, name: str) -> list[dict[str, Any]]:
                 )
             docs.append(doc)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem, where = describe(exc)
         raise TemplateError(name, None, f"rendered YAML is invalid: {problem}{where}") from None
     return docs

@@ -21,6 +21,13 @@ from pytest_kubevirt_burner.sim.process import SimProcess
 
 UUID_LABEL = "kube-burner.io/uuid"
 
+# pytester's in-process runs (acceptance tests) drop the modules they imported first, and the
+# kubernetes client imports its pydantic models lazily: two generations of a model class would
+# make CoreV1Api refuse our V1Pod. Import every model at collection, before any inner run.
+for _module in (client, client.models):
+    for _name in getattr(_module, "__all__", ()):
+        getattr(_module, _name)
+
 POD = """\
 apiVersion: v1
 kind: Pod
