@@ -6,9 +6,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from . import markers
+from . import markers, options
 from .jobs.context import JobContext
 from .jobs.preflight import build_plan
+from .jobspec import JobSpecError
 from .session import BurnerSession
 from .templates import TemplateRenderer
 
@@ -32,3 +33,33 @@ def preflight_items(session: BurnerSession, items: Sequence[pytest.Item]) -> lis
         )
         problems.extend(f"{item.nodeid}: {p}" for p in build_plan(ctx).problems)
     return list(dict.fromkeys(problems))
+
+
+def prepare(session: BurnerSession, items: Sequence[pytest.Item]) -> None:
+    """Validate every burner marker; when a job needs the cluster, connect and preflight all.
+
+    Raises pytest.UsageError listing every problem, before anything is created.
+    """
+    problems: list[str] = []
+    needs_cluster = False
+    for item in items:
+        try:
+            spec = markers.validate_item(item)
+        except JobSpecError as exc:
+            problems.append(str(exc))
+            continue
+        if spec is not None or "kube_client" in getattr(item, "fixturenames", ()):
+            needs_cluster = True
+    if problems:
+        raise pytest.UsageError("\n".join(problems))
+    if not (needs_cluster or session.run.kube_sim):
+        return
+    problem = options.metrics_directory_problem(session.run.metrics_directory)
+    if problem:  # before anything is created, not as lost results at the end
+        raise pytest.UsageError(problem)
+    session.client()
+    session.start_observability()
+    if needs_cluster:
+        problems = preflight_items(session, items)
+        if problems:
+            raise pytest.UsageError("\n".join(problems))

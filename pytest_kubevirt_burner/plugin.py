@@ -6,7 +6,6 @@ import pytest
 
 from . import collection, compat, markers, options, report
 from .fixtures import burner, kube_client, kube_sim, template_renderer
-from .jobspec import JobSpecError
 from .session import SESSION_KEY, BurnerSession
 
 __all__ = ["burner", "kube_client", "kube_sim", "template_renderer"]
@@ -28,32 +27,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """Validate every job marker before any test runs; connect when a job needs the cluster."""
-    burner_session = config.stash[SESSION_KEY]
-    problems: list[str] = []
-    needs_cluster = False
-    for item in items:
-        try:
-            spec = markers.validate_item(item)
-        except JobSpecError as exc:
-            problems.append(str(exc))
-            continue
-        fixtures = getattr(item, "fixturenames", ())
-        if spec is not None or "kube_client" in fixtures:
-            needs_cluster = True
-    if problems:
-        raise pytest.UsageError("\n".join(problems))
-    if needs_cluster or burner_session.run.kube_sim:
-        problem = options.metrics_directory_problem(burner_session.run.metrics_directory)
-        if problem:  # before anything is created, not as lost results at the end
-            raise pytest.UsageError(problem)
-        burner_session.client()
-    if needs_cluster or burner_session.run.kube_sim:
-        burner_session.start_observability()
-    if needs_cluster:
-        problems = collection.preflight_items(burner_session, items)
-        if problems:
-            raise pytest.UsageError("\n".join(problems))
+    collection.prepare(config.stash[SESSION_KEY], items)
 
 
 def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:

@@ -14,9 +14,9 @@ never throttles is built with ``TokenBucket.unlimited()``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 DEFAULT_QPS = 5.0
@@ -43,10 +43,10 @@ class TokenBucket:
     __slots__ = (
         "_acquired",
         "_clock",
-        "_sleep",
         "_last",
         "_lock",
         "_max_wait",
+        "_sleep",
         "_tokens",
         "_total_wait",
         "_waits",

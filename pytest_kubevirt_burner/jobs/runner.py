@@ -18,8 +18,8 @@ from .cleanup import delete_labelled, previous_runs_selector, this_run_selector
 from .context import CreatedHook, JobContext
 from .create import CreateJob, verify
 from .kubevirt import run_kubevirt
-from .progress import ProgressTicker
 from .preflight import Plan, build_plan
+from .progress import ProgressTicker
 from .readiness import WAITED_KINDS
 from .result import JobResult
 from .selectjobs import run_delete, run_patch, run_read
@@ -129,7 +129,6 @@ def _create_and_wait(
     tracker: ReadinessTracker | None,
     watch_note: Callable[[], str] = lambda: "",
 ) -> None:
-    spec = ctx.spec
     job = CreateJob(ctx, plan, result, tracker)
 
     def sample() -> tuple[dict[str, int], dict[str, int], dict[str, int], float]:
