@@ -142,7 +142,7 @@ def prerender(target: Target, workdir: Path, n: int) -> tuple[str, list[Obj]]:
     return ns, docs
 
 
-def run_threads(n: int, threads: int, one: Callable[[int], None]) -> float:
+def run_threads(n: int, threads: int, one: Callable[[int], object]) -> float:
     """Call ``one(i)`` for every i from ``threads`` threads; return the wall time."""
     counter = iter(range(n))
     lock = threading.Lock()
@@ -218,11 +218,11 @@ def mode_typed(target: Target, workdir: Path, n: int) -> float:
     ns, docs = prerender(target, workdir, n)
     new_client: Callable[..., Any] = k8s_config.new_client_from_config
     api_client = new_client(config_file=str(target.kubeconfig))
-    core = k8s.CoreV1Api(api_client)
+    create: Callable[[str, Any], Any] = k8s.CoreV1Api(api_client).create_namespaced_config_map
     try:
         start = time.perf_counter()
         for doc in docs:
-            core.create_namespaced_config_map(ns, doc)
+            create(ns, doc)
         return time.perf_counter() - start
     finally:
         api_client.close()

@@ -3,7 +3,10 @@
     .venv/bin/python benchmarks/bench_sim.py                       # 10,000 pods + 3,000 VMs
     .venv/bin/python benchmarks/bench_sim.py --pods 500 --vms 100  # CI smoke run
 
-Prints a table; asserts nothing about timings.
+Throughput: echo and simulator bursts alternate (``--rounds``), each measured as creates/s and
+as server CPU per create until the server is idle again; the simulator keeps three pod watches
+open. Scale: wall time, simulator CPU seconds and peak RSS (VmHWM) per phase. Prints tables;
+asserts nothing about timings. See docs/benchmarks.md.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import http.client
 import logging
 import queue
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -53,10 +54,18 @@ class _Expired(Exception):
     """The resourceVersion we watch from is too old: relist."""
 
 
-# (resourceVersion, namespace, name, stripped object or None)
-_Entry = tuple[str, str, str, Obj | None]
+# (resourceVersion, namespace, name, stripped object or None). A decimal resourceVersion is kept
+# as an int and namespaces are interned: tens of thousands of entries per watch add up.
+_Entry = tuple[int | str, str, str, Obj | None]
 _STREAM_ERRORS = (u3.HTTPError, OSError, http.client.HTTPException, ValueError)
 _NO_RETRY = RetryPolicy(max_retries=0)
+
+
+def _compact_rv(rv: str) -> int | str:
+    """``rv`` as an int when that round-trips exactly, else the string itself."""
+    if rv.isascii() and rv.isdigit() and (rv == "0" or rv[0] != "0"):
+        return int(rv)
+    return rv
 
 
 def _meta(obj: Obj) -> Obj:
@@ -192,8 +201,8 @@ class ResilientWatch:
         meta = _meta(obj)
         kept = self._strip(obj) if self._strip is not None else None
         return (
-            str(meta.get("resourceVersion", "")),
-            str(meta.get("namespace", "")),
+            _compact_rv(str(meta.get("resourceVersion", ""))),
+            sys.intern(str(meta.get("namespace", ""))),
             str(meta.get("name", "")),
             kept,
         )
@@ -201,7 +210,7 @@ class ResilientWatch:
     def _deleted_obj(self, uid: str, entry: _Entry) -> Obj:
         if entry[3] is not None:
             return entry[3]
-        meta: Obj = {"uid": uid, "name": entry[2], "resourceVersion": entry[0]}
+        meta: Obj = {"uid": uid, "name": entry[2], "resourceVersion": str(entry[0])}
         if entry[1]:
             meta["namespace"] = entry[1]
         return {"apiVersion": self.info.api_version, "kind": self.info.kind, "metadata": meta}
@@ -317,7 +326,7 @@ class ResilientWatch:
                 return  # never seen, or already reported by a relist
         elif kind in ("ADDED", "MODIFIED"):
             old = self._cache.get(uid)
-            if old is not None and old[0] == rv:
+            if old is not None and old[0] == _compact_rv(rv):
                 return  # replay of a version already delivered
             self._cache[uid] = self._entry(obj)
         else:

@@ -5,7 +5,7 @@ PyYAML's SafeConstructor spends most of a rendered object's parse time in generi
 plain trees of mappings, sequences and scalars, which this module builds directly from the node
 tree, calling PyYAML's own constructors for non-string scalars. Anything else (anchors, merge
 keys, explicit tags, unhashable keys) falls back to ``yaml.load_all`` itself, so the result is
-always what ``yaml.load_all(text, Loader=CSafeLoader)`` returns.
+always the objects that the C safe loader builds.
 """
 
 from __future__ import annotations

@@ -25,7 +25,11 @@ CASES = [
     ("bench_store.py", ["2000"], []),
     ("bench_indexing.py", ["--small"], []),
     ("bench_rate.py", ["--small"], ["throughput on sink", "rate accuracy on simulator"]),
-    ("bench_accuracy.py", ["--pods", "200", "--qps", "100"], ["; 200 documents", "ContainersReady"]),
+    (
+        "bench_accuracy.py",
+        ["--pods", "200", "--qps", "100"],
+        ["; 200 documents", "ContainersReady"],
+    ),
     ("bench_scale.py", ["--vms", "50", "--pods", "100"], ["50 vms", "100 pods"]),
 ]
 
