@@ -4,9 +4,11 @@
    qps 20, 100, 500 and 1,000 with burst = qps. The first ``burst`` tokens are free; after them
    the achieved rate is (tokens - burst) / (last - first). Reported for dispatch (token handed
    out) and completion (create answered), on the sink server and on the simulator.
-2. Throughput ceiling, limiter off, the same pre-rendered ConfigMaps, interleaved rounds:
+2. Throughput ceiling, limiter off, the same pre-rendered ConfigMaps (or pods with
+   ``--kind pod``), interleaved rounds:
    CreateJob.run (render + label + create), ClusterClient.create from T threads, raw urllib3 POSTs
-   from T threads, and a naive loop over the official client's create_namespaced_config_map.
+   from T threads, and a naive loop over the official client's create_namespaced_config_map
+   (create_namespaced_pod).
    Against the sink (measures the client) and the simulator (measures the pair).
 
     .venv/bin/python benchmarks/bench_rate.py                 # full run, ~3 min
@@ -57,6 +59,25 @@ data:
   run: "{{ UUID }}"
   payload: "{{ 'x' * 256 }}"
 """
+POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: pod-{{ Iteration }}-{{ Replica }}
+spec:
+  containers:
+  - name: pause
+    image: registry.k8s.io/pause:3.9
+    resources:
+      requests:
+        cpu: 10m
+        memory: 16Mi
+"""
+# --kind: (template, plural, official client method, label)
+KINDS = {
+    "configmap": (CONFIGMAP, "configmaps", "create_namespaced_config_map", "ConfigMaps"),
+    "pod": (POD, "pods", "create_namespaced_pod", "Pods"),
+}
 _seq = iter(range(1_000_000))
 
 
@@ -87,6 +108,7 @@ class Target:
         self.client = ClusterClient.from_config(str(kubeconfig), env={}, workers=64)
         self.client.discover()
         self.threads = threads
+        self.kind = "configmap"  # what the throughput modes create
 
     def close(self) -> None:
         """Close the plugin client's connections."""
@@ -94,17 +116,17 @@ class Target:
 
 
 def new_job(
-    target: Target, workdir: Path, n: int, qps: float, burst: int
+    target: Target, workdir: Path, n: int, qps: float, burst: int, kind: str = "configmap"
 ) -> tuple[CreateJob, Plan]:
-    """A CreateJob of ``n`` ConfigMaps in one fresh namespace (no watches, no cleanup)."""
-    template = workdir / "cm.yml"
-    template.write_text(CONFIGMAP)
+    """A CreateJob of ``n`` objects of ``kind`` in one fresh namespace (no watches, no cleanup)."""
+    template = workdir / f"{kind}.yml"
+    template.write_text(KINDS[kind][0])
     name = f"bench-{next(_seq)}"
     spec = build_job(
         "bench",
         "create",
         {
-            "template": "cm.yml",
+            "template": template.name,
             "replicas": n,
             "qps": qps,
             "burst": burst,
@@ -130,8 +152,8 @@ def new_job(
 
 
 def prerender(target: Target, workdir: Path, n: int) -> tuple[str, list[Obj]]:
-    """A fresh namespace and ``n`` ConfigMaps rendered and labelled by the plugin's renderer."""
-    job, _ = new_job(target, workdir, n, 1e9, 1_000_000_000)
+    """A fresh namespace and ``n`` objects rendered and labelled by the plugin's renderer."""
+    job, _ = new_job(target, workdir, n, 1e9, 1_000_000_000, target.kind)
     ns = job.ctx.spec.namespace_for(0)
     job.ensure_namespace(ns)
     docs = []
@@ -173,7 +195,7 @@ def run_threads(n: int, threads: int, one: Callable[[int], object]) -> float:
 
 def mode_createjob(target: Target, workdir: Path, n: int) -> float:
     """CreateJob.run with the limiter effectively off: render, label, create from 32 workers."""
-    job, _ = new_job(target, workdir, n, 1e9, 1_000_000_000)
+    job, _ = new_job(target, workdir, n, 1e9, 1_000_000_000, target.kind)
     start = time.perf_counter()
     job.run()
     secs = time.perf_counter() - start
@@ -194,7 +216,7 @@ def mode_raw(target: Target, workdir: Path, n: int) -> float:
     ns, docs = prerender(target, workdir, n)
     bodies = [orjson.dumps(d) for d in docs]
     pool = urllib3.PoolManager(maxsize=target.threads, retries=False)
-    url = f"{target.url}/api/v1/namespaces/{ns}/configmaps"
+    url = f"{target.url}/api/v1/namespaces/{ns}/{KINDS[target.kind][1]}"
     headers = {
         "Authorization": f"Bearer {target.token}",
         "Content-Type": "application/json",
@@ -214,11 +236,11 @@ def mode_raw(target: Target, workdir: Path, n: int) -> float:
 
 
 def mode_typed(target: Target, workdir: Path, n: int) -> float:
-    """The naive way: one thread, the official client's typed create_namespaced_config_map."""
+    """The naive way: one thread, the official client's typed create_namespaced_* method."""
     ns, docs = prerender(target, workdir, n)
     new_client: Callable[..., Any] = k8s_config.new_client_from_config
     api_client = new_client(config_file=str(target.kubeconfig))
-    create: Callable[[str, Any], Any] = k8s.CoreV1Api(api_client).create_namespaced_config_map
+    create: Callable[[str, Any], Any] = getattr(k8s.CoreV1Api(api_client), KINDS[target.kind][2])
     try:
         start = time.perf_counter()
         for doc in docs:
@@ -249,7 +271,8 @@ def throughput(target: Target, workdir: Path, n: int, rounds: int) -> dict[str, 
 def print_throughput(target: Target, n: int, rates: dict[str, list[float]]) -> None:
     """One row per mode (median and per-round rates), then the target ratios."""
     med = {k: sorted(v)[len(v) // 2] for k, v in rates.items()}
-    print(f"\nthroughput on {target.name}: {n} ConfigMaps per mode per round, T={target.threads}")
+    what = KINDS[target.kind][3]
+    print(f"\nthroughput on {target.name}: {n} {what} per mode per round, T={target.threads}")
     print(f"{'mode':44}{'median/s':>10}  per round")
     for name, values in rates.items():
         per = " ".join(f"{v:7.0f}" for v in values)
@@ -299,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=0, help="steady window of each rate run")
     p.add_argument("--rates", default="20,100,500,1000")
     p.add_argument("--sink-procs", type=int, default=2)
+    p.add_argument("--kind", choices=sorted(KINDS), default="configmap", help="throughput objects")
     p.add_argument("--skip-sim", action="store_true")
     p.add_argument("--skip-throughput", action="store_true")
     p.add_argument("--skip-rate", action="store_true")
@@ -322,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             if not args.skip_throughput:
                 for target in targets:
+                    target.kind = args.kind
                     mode_ours(target, work, 200)  # warm-up: connections, discovery, templates
                     print_throughput(target, n, throughput(target, work, n, rounds))
             if not args.skip_rate:

@@ -68,6 +68,19 @@ def _compact_rv(rv: str) -> int | str:
     return rv
 
 
+def _shared_uid(obj: Obj) -> str:
+    """The object's uid, interned and put back into the object.
+
+    Every consumer that keeps a uid (the watch cache, readiness, each latency recorder) then
+    holds one string per object instead of a copy decoded from each event.
+    """
+    meta = _meta(obj)
+    uid = sys.intern(str(meta.get("uid", "")))
+    if "uid" in meta:
+        meta["uid"] = uid
+    return uid
+
+
 def _meta(obj: Obj) -> Obj:
     meta = obj.get("metadata")
     return meta if isinstance(meta, dict) else {}
@@ -233,7 +246,7 @@ class ResilientWatch:
             rv = page_rv
             wall, mono = time.time_ns(), time.monotonic_ns()
             for obj in page:
-                uid = str(_meta(obj).get("uid", ""))
+                uid = _shared_uid(obj)
                 seen.add(uid)
                 old = self._cache.get(uid)
                 entry = self._entry(obj)
@@ -318,7 +331,7 @@ class ResilientWatch:
             if rv:
                 self.resource_version = rv
             return
-        uid = str(meta.get("uid", ""))
+        uid = _shared_uid(obj)
         if rv:
             self.resource_version = rv
         if kind == "DELETED":

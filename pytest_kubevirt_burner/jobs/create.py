@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import Counter
@@ -73,7 +74,11 @@ class CreateJob:
             self._created[str(doc.get("kind"))] += 1
             self.last_create = time.monotonic()
         if self.ctx.on_created is not None:
-            self.ctx.on_created(created if isinstance(created, dict) else doc, t_ns)
+            obj = created if isinstance(created, dict) else doc
+            meta = obj.get("metadata")
+            if isinstance(meta, dict) and isinstance(meta.get("uid"), str):
+                meta["uid"] = sys.intern(meta["uid"])  # the string the watches hand out too
+            self.ctx.on_created(obj, t_ns)
 
     def _collect(self, fut: Future[None], *, name: str) -> None:
         exc = fut.exception()
