@@ -8,6 +8,7 @@ variables win on a name clash, as in kube-burner.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -119,6 +120,9 @@ class TemplateRenderer:
         self._go_env = self._make_env(go=True)
         self._jinja_env = self._make_env(go=False)
         self._files: dict[Path, tuple[tuple[int, int, str | None], _Compiled]] = {}
+        # path as callers give it -> (resolved path, its string): Path arithmetic costs more
+        # than the stat that checks a cached template is current, and jobs render per object
+        self._paths: dict[str | Path, tuple[Path, str]] = {}
         self._strings: dict[tuple[str, str, str | None], _Compiled] = {}
         self._lock = threading.Lock()
 
@@ -173,14 +177,23 @@ class TemplateRenderer:
         return _Compiled(template, chosen, name)
 
     def _compiled_file(self, path: str | Path, dialect: str | None) -> _Compiled:
-        full = self._resolve(path)
-        name = self._display(full)
+        known = self._paths.get(path)
+        if known is None:
+            full = self._resolve(path)
+            known = self._paths[path] = (full, str(full))
+        full = known[0]
         try:
-            st = full.stat()
+            st = os.stat(known[1])
             stamp = (st.st_mtime_ns, st.st_size, dialect)
             cached = self._files.get(full)
             if cached is not None and cached[0] == stamp:
                 return cached[1]
+        except OSError:
+            pass  # reported below, with the template's name
+        name = self._display(full)
+        try:
+            st = full.stat()
+            stamp = (st.st_mtime_ns, st.st_size, dialect)
             text = full.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
