@@ -15,7 +15,7 @@ from typing import IO, Any, cast
 
 from aiohttp import web
 
-from . import apiserver, controllers
+from . import apiserver, controllers, podproxy
 from .context import GroundTruth, LatencyProfile, NodeShape, SimContext
 from .errors import ApiError
 from .faults import FaultConfig, FaultInjector, parse_faults
@@ -119,6 +119,7 @@ class Simulator:
             ],
         )
         self.metrics.add_routes(self.app)
+        podproxy.add_routes(self.app, self.ctx)  # before the API's catch-all routes
         apiserver.setup(
             self.app,
             self.ctx,

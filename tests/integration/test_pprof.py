@@ -83,14 +83,17 @@ def test_pod_targets_go_through_the_pod_proxy(cluster: ClusterClient, tmp_path: 
     ]
     collector = PprofCollector(cluster, targets, tmp_path, "job-1")
     collector.start()
-    collector.stop()
-    # The simulator has no pod proxy: the failure is reported with the exact proxy path.
-    assert len(collector.warnings) == 1
-    assert (
-        "GET /api/v1/namespaces/default/pods/https:component-0:8443/proxy/debug/pprof/heap"
-        in collector.warnings[0]
-    )
-    assert "never-sent" not in collector.warnings[0]
+    files = collector.stop()
+    # fetched through the simulator's pod proxy, at job start and job end
+    assert collector.warnings == []
+    assert len(files) == 2 and all("component-0" in f.name for f in files), files
+    for f in files:
+        assert gzip.decompress(f.read_bytes())
+    # no pod matches the selector: reported, nothing collected
+    gone = PprofCollector(cluster, [PprofTarget("virt", "https://localhost:8443/debug/pprof/heap",
+                                                "default", "app=none")], tmp_path, "job-2")
+    gone.collect()
+    assert gone.warnings == ["pprof target virt: no running pod matches"]
     none = PprofCollector(
         cluster, [PprofTarget("x", "http://l:1/debug/pprof/heap", "default", "app=none")],
         tmp_path, "job-1",
