@@ -22,15 +22,29 @@ from pytest_kubevirt_burner.sim.store import Event
 
 POD: dict[str, Any] = {
     "metadata": {"name": "", "labels": {"app": "bench"}},
-    "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.9",
-                             "resources": {"requests": {"cpu": "1m", "memory": "1Mi"}}}]},
+    "spec": {
+        "containers": [
+            {
+                "name": "c",
+                "image": "registry.k8s.io/pause:3.9",
+                "resources": {"requests": {"cpu": "1m", "memory": "1Mi"}},
+            }
+        ]
+    },
 }
 
 
 async def measure(marks: list[int], window: int, namespaces: int, services: bool) -> None:
     total = marks[-1] + window
-    sim = Simulator(SimConfig(nodes=max(3, total // 400 + 1), profile="fast", seed=1,
-                              node_shape=NodeShape(pods=500), ground_truth=None))
+    sim = Simulator(
+        SimConfig(
+            nodes=max(3, total // 400 + 1),
+            profile="fast",
+            seed=1,
+            node_shape=NodeShape(pods=500),
+            ground_truth=None,
+        )
+    )
     await sim.start()
     store, reg = sim.store, sim.registry
     pods = reg.core("pods")
@@ -38,8 +52,14 @@ async def measure(marks: list[int], window: int, namespaces: int, services: bool
     for ns in names:
         store.create(reg.core("namespaces"), {"metadata": {"name": ns}})
         if services:
-            store.create(reg.core("services"), {"metadata": {"name": "svc"}, "spec": {
-                "selector": {"app": "bench"}, "ports": [{"port": 80}]}}, ns)
+            store.create(
+                reg.core("services"),
+                {
+                    "metadata": {"name": "svc"},
+                    "spec": {"selector": {"app": "bench"}, "ports": [{"port": 80}]},
+                },
+                ns,
+            )
     running = [0]
 
     def on_event(ev: Event) -> None:

@@ -23,6 +23,7 @@ CASES = [
         ["write throughput", "scale (fast profile)"],
     ),
     ("bench_store.py", ["2000"], []),
+    ("bench_growth.py", ["--marks", "200,400", "--window", "100"], []),
     ("bench_indexing.py", ["--small"], []),
     ("bench_rate.py", ["--small"], ["throughput on sink", "rate accuracy on simulator"]),
     (

@@ -90,8 +90,12 @@ def test_pod_targets_go_through_the_pod_proxy(cluster: ClusterClient, tmp_path: 
     for f in files:
         assert gzip.decompress(f.read_bytes())
     # no pod matches the selector: reported, nothing collected
-    gone = PprofCollector(cluster, [PprofTarget("virt", "https://localhost:8443/debug/pprof/heap",
-                                                "default", "app=none")], tmp_path, "job-2")
+    gone = PprofCollector(
+        cluster,
+        [PprofTarget("virt", "https://localhost:8443/debug/pprof/heap", "default", "app=none")],
+        tmp_path,
+        "job-2",
+    )
     gone.collect()
     assert gone.warnings == ["pprof target virt: no running pod matches"]
     none = PprofCollector(

@@ -58,9 +58,7 @@ class Sim:
         """Controller-injected transitions (the store's Created records are tested elsewhere)."""
         lines = [json.loads(x) for x in self.gt.getvalue().splitlines()]
         return [
-            x
-            for x in lines
-            if (uid is None or x["uid"] == uid) and x["transition"] != "Created"
+            x for x in lines if (uid is None or x["uid"] == uid) and x["transition"] != "Created"
         ]
 
     def transitions(self, obj: Obj) -> list[str]:
