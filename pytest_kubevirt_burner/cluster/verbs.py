@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from .discovery import ResourceInfo
@@ -121,9 +121,49 @@ class ResourceVerbs:
         stats: StatsSink | None = None,
     ) -> tuple[list[Obj], str]:
         """All matching objects and the list's resourceVersion; restarts if a token expires."""
-        for attempt in range(3):
-            items: list[Obj] = []
+        items: list[Obj] = []
+        rv = ""
+
+        def restart() -> None:
+            nonlocal rv
+            items.clear()
             rv = ""
+
+        def add(page: list[Obj], page_rv: str) -> None:
+            nonlocal rv
+            items.extend(page)
+            rv = page_rv
+
+        self._each_page(
+            restart,
+            add,
+            api_version,
+            kind,
+            namespace,
+            label_selector,
+            field_selector,
+            limit,
+            limiter,
+            stats,
+        )
+        return items, rv
+
+    def _each_page(
+        self,
+        restart: Callable[[], None],
+        add: Callable[[list[Obj], str], None],
+        api_version: str,
+        kind: str,
+        namespace: str | None,
+        label_selector: str | None,
+        field_selector: str | None,
+        limit: int,
+        limiter: TokenBucket | None,
+        stats: StatsSink | None,
+    ) -> None:
+        """Feed every page to ``add``; when a continue token expires, ``restart`` and relist."""
+        for attempt in range(3):
+            restart()
             try:
                 for page, page_rv in self.iter_pages(
                     api_version,
@@ -135,14 +175,11 @@ class ResourceVerbs:
                     limiter=limiter,
                     stats=stats,
                 ):
-                    items.extend(page)
-                    rv = page_rv
+                    add(page, page_rv)
+                return
             except ApiError as exc:
-                if exc.is_expired and attempt < 2:
-                    continue
-                raise
-            return items, rv
-        raise AssertionError("unreachable")
+                if not (exc.is_expired and attempt < 2):
+                    raise
 
     def count(
         self,
@@ -157,27 +194,29 @@ class ResourceVerbs:
         stats: StatsSink | None = None,
     ) -> int:
         """How many objects match, counted page by page (never holding more than one page)."""
-        for attempt in range(3):
+        found = 0
+
+        def restart() -> None:
+            nonlocal found
             found = 0
-            try:
-                for page, _ in self.iter_pages(
-                    api_version,
-                    kind,
-                    namespace,
-                    label_selector,
-                    field_selector,
-                    limit,
-                    limiter=limiter,
-                    stats=stats,
-                ):
-                    found += len(page)
-                    del page
-            except ApiError as exc:
-                if exc.is_expired and attempt < 2:
-                    continue
-                raise
-            return found
-        raise AssertionError("unreachable")
+
+        def add(page: list[Obj], _rv: str) -> None:
+            nonlocal found
+            found += len(page)
+
+        self._each_page(
+            restart,
+            add,
+            api_version,
+            kind,
+            namespace,
+            label_selector,
+            field_selector,
+            limit,
+            limiter,
+            stats,
+        )
+        return found
 
     def list(
         self,
