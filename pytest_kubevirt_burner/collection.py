@@ -14,6 +14,9 @@ from .session import BurnerSession
 from .templates import TemplateRenderer
 
 
+CLUSTER_FIXTURES = {"kube_client", "latency_recorder"}
+
+
 def preflight_items(session: BurnerSession, items: Sequence[pytest.Item]) -> list[str]:
     """Problems found by rendering and resolving every create job (empty when all is well)."""
     problems: list[str] = []
@@ -48,7 +51,7 @@ def prepare(session: BurnerSession, items: Sequence[pytest.Item]) -> None:
         except JobSpecError as exc:
             problems.append(str(exc))
             continue
-        if spec is not None or "kube_client" in getattr(item, "fixturenames", ()):
+        if spec is not None or CLUSTER_FIXTURES & set(getattr(item, "fixturenames", ())):
             needs_cluster = True
     if problems:
         raise pytest.UsageError("\n".join(problems))

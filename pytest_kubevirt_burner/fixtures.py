@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -170,3 +170,27 @@ def template_renderer(request: pytest.FixtureRequest) -> Any:
     from .templates import TemplateRenderer
 
     return TemplateRenderer(request.node.path.parent)
+
+
+@pytest.fixture
+def latency_recorder(request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """Factory: ``with latency_recorder("podLatency", label_selector="app=x") as rec:``."""
+    from .jobspec import dns1123
+    from .recording import record
+
+    def start(
+        names: str | Sequence[str],
+        *,
+        label_selector: str = "",
+        namespace: str | None = None,
+        name: str | None = None,
+    ) -> Any:
+        return record(
+            _session(request),
+            names,
+            name or dns1123(request.node.name),
+            label_selector=label_selector,
+            namespace=namespace,
+        )
+
+    return start

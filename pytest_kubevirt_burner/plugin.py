@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from . import collection, compat, markers, options, report
-from .fixtures import burner, kube_client, kube_sim, template_renderer
+from .fixtures import burner, kube_client, kube_sim, latency_recorder, template_renderer
 from .session import SESSION_KEY, BurnerSession
 
-__all__ = ["burner", "kube_client", "kube_sim", "template_renderer"]
+__all__ = ["burner", "kube_client", "kube_sim", "latency_recorder", "template_renderer"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

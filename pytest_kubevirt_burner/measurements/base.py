@@ -254,6 +254,11 @@ class Recorder:
                 self._emit(s)
         return len(pending)
 
+    def pending(self) -> int:
+        """How many tracked samples have not reached their final transition yet."""
+        with self._lock:
+            return sum(1 for s in self._samples if not s.flags & (UNTRACKED | DONE))
+
     def tracked(self) -> int:
         """How many samples (tracked objects and day-2 operations) there are."""
         with self._lock:

@@ -143,6 +143,11 @@ class MeasurementSet:
         for rec in self.recorders.values():
             rec.churn = active
 
+    def progress(self) -> tuple[int, int]:
+        """(tracked samples, samples still waiting for their final transition)."""
+        recs = self.recorders.values()
+        return sum(r.tracked() for r in recs), sum(r.pending() for r in recs)
+
     # -- results -------------------------------------------------------------------------------
     def quantiles(self, clock: str | None = None) -> dict[str, Quantiles]:
         """``"<measurement>[.<op>].<quantileName>"`` -> Quantiles in seconds on ``clock``."""

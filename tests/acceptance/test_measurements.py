@@ -243,3 +243,33 @@ def test_sigint_mid_job_keeps_every_finished_object(tmp_path: Path) -> None:
     quantiles = json.loads((metrics / "podLatencyQuantilesMeasurement-slow.json").read_text())
     ready = next(q for q in quantiles if q["quantileName"] == "Ready")
     assert ready["n"] == len(done) and ready["missing"] == 40 - len(done)
+
+
+def test_latency_recorder_measures_objects_made_by_any_code(
+    pytester: pytest.Pytester, known_sim: SimProcess, tmp_path: Path
+) -> None:
+    """The fixture records a measurement around arbitrary code, ignoring older objects."""
+    _write_suite(pytester, """
+        POD = {"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": "", "labels": {"app": "recorded"}},
+               "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.9"}]}}
+
+        def make(kube_client, name):
+            kube_client.create({**POD, "metadata": {**POD["metadata"], "name": name}},
+                               namespace="default")
+
+        def test_record(kube_client, latency_recorder):
+            make(kube_client, "before")  # exists before the block: not measured
+            with latency_recorder("podLatency", label_selector="app=recorded",
+                                  name="recorded") as rec:
+                for i in range(5):
+                    make(kube_client, f"inside-{i}")
+                assert rec.wait(count=5, timeout=60)
+            ready = rec.latency("podLatency.Ready")
+            assert ready.n == 5 and ready.missing == 0
+            assert 0 < ready.p50 < 10
+        """)
+    metrics = tmp_path / "m"
+    _run(pytester, known_sim, metrics).assert_outcomes(passed=1)
+    docs = read_json_array(metrics / "podLatencyMeasurement-recorded.json")
+    assert sorted(d["podName"] for d in docs) == [f"inside-{i}" for i in range(5)]
