@@ -13,7 +13,6 @@ from .jobspec import JobSpecError
 from .session import BurnerSession
 from .templates import TemplateRenderer
 
-
 CLUSTER_FIXTURES = {"kube_client", "latency_recorder"}
 
 

@@ -12,6 +12,7 @@ from .interrupt import cleanup_command
 from .jobs.context import JobContext
 from .jobs.result import JobResult
 from .jobs.runner import JobFailed, cleanup_run, new_result, run_job
+from .jobs.watches import resilient_watches
 from .jobspec import JobSpecError
 from .markers import job_for_item
 from .measurements import slos_for_item
@@ -35,20 +36,6 @@ class Burner:
         from .templates import TemplateRenderer
 
         return TemplateRenderer(self._item.path.parent)
-
-    def _watch_factory(self, client: Any) -> Any:
-        from .cluster.watch import ResilientWatch
-
-        def factory(api_version: str, kind: str, selector: str, callback: Any) -> Any:
-            return ResilientWatch(
-                client,
-                api_version,
-                kind,
-                label_selector=selector,
-                on_event=lambda ev: callback(ev.type, ev.obj, ev.received_at_ns),
-            )
-
-        return factory
 
     def run(self, **overrides: Any) -> JobResult:
         """Run the job (markers, with ``overrides`` applied) and return its result."""
@@ -85,7 +72,7 @@ class Burner:
         failure = ""
         session.interrupts.track(ctx.stop)
         try:
-            run_job(ctx, self._watch_factory(client), result)
+            run_job(ctx, resilient_watches(client), result)
         except JobSpecError as exc:
             failure = str(exc)
         except JobFailed as exc:

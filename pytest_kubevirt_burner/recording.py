@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from .cluster.watch import ResilientWatch, WatchEvent
+from .cluster.watch import ResilientWatch
 from .jobs.result import Quantiles
+from .jobs.watches import forward
 from .measurements import MeasurementSet
-from .measurements.base import Obj
 
 
 class LatencyRecording:
@@ -77,7 +77,7 @@ def record(
                 spec.kind,
                 namespace=namespace,
                 label_selector=selector,
-                on_event=_forward(ms.handler(spec.kind)),
+                on_event=forward(ms.handler(spec.kind)),
             )
         )
     recording = LatencyRecording(ms)
@@ -101,10 +101,3 @@ def record(
             interrupted=isinstance(error, KeyboardInterrupt),
             reason="" if error is None else (str(error) or type(error).__name__),
         )
-
-
-def _forward(handler: Callable[[str, Obj, int], None]) -> Callable[[WatchEvent], None]:
-    def deliver(ev: WatchEvent) -> None:
-        handler(ev.type, ev.obj, ev.received_at_ns)
-
-    return deliver

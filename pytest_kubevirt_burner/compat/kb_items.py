@@ -23,6 +23,7 @@ from ..jobs.context import JobContext
 from ..jobs.preflight import build_plan
 from ..jobs.result import JobResult
 from ..jobs.runner import JobFailed, cleanup_run, new_result, run_job
+from ..jobs.watches import resilient_watches
 from ..jobspec import JobSpecError
 from ..session import SESSION_KEY, BurnerSession
 from ..templates import TemplateRenderer
@@ -33,21 +34,6 @@ from .preload import preload_images
 
 class KubeBurnerJobFailed(Exception):
     """A job of the config failed; the message is what the report shows."""
-
-
-def _watch_factory(client: Any) -> Any:
-    from ..cluster.watch import ResilientWatch
-
-    def factory(api_version: str, kind: str, selector: str, callback: Any) -> Any:
-        return ResilientWatch(
-            client,
-            api_version,
-            kind,
-            label_selector=selector,
-            on_event=lambda ev: callback(ev.type, ev.obj, ev.received_at_ns),
-        )
-
-    return factory
 
 
 def _with_port(url: str) -> str:
@@ -205,7 +191,7 @@ class KubeBurnerPlugin:
             ctx.metrics_dir = None
         dry_run = session.run.dry_run
         self._health(ctx.client)
-        factory = _watch_factory(ctx.client)
+        factory = resilient_watches(ctx.client)
         if job.preload and not dry_run:
             try:
                 self.lines.append(

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..cluster.watch import ResilientWatch, WatchEvent
 from .selectors import LabelMatch, label_matcher
 
 # (event type, object, received_at_ns) -> None
@@ -98,3 +99,23 @@ def _fan_out(callbacks: list[EventCallback]) -> EventCallback:
             cb(event_type, obj, received_ns)
 
     return deliver
+
+
+def forward(callback: EventCallback) -> Callable[[WatchEvent], None]:
+    """Adapt an ``(event type, object, received_at_ns)`` callback to ResilientWatch events."""
+
+    def deliver(ev: WatchEvent) -> None:
+        callback(ev.type, ev.obj, ev.received_at_ns)
+
+    return deliver
+
+
+def resilient_watches(client: Any) -> WatchFactory:
+    """The WatchFactory of a real cluster: one ResilientWatch per request."""
+
+    def factory(api_version: str, kind: str, selector: str, callback: EventCallback) -> Any:
+        return ResilientWatch(
+            client, api_version, kind, label_selector=selector, on_event=forward(callback)
+        )
+
+    return factory
