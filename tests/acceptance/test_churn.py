@@ -13,16 +13,8 @@ from kubernetes import client, config
 from pytest_kubevirt_burner.measurements.writer import read_json_array
 from pytest_kubevirt_burner.sim.process import SimProcess
 
-POD = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: p-{{.Replica}}
-spec:
-  containers:
-  - name: c
-    image: registry.k8s.io/pause:3.9
-"""
+from .inner import POD
+
 CM = """\
 apiVersion: v1
 kind: ConfigMap

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from kubernetes import client, config
@@ -11,20 +10,9 @@ from kubernetes import client, config
 from pytest_kubevirt_burner.measurements.writer import read_json_array
 from pytest_kubevirt_burner.sim.process import SimProcess
 
+from .inner import run_inner as _run
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "kube-burner-examples"
-
-
-def _run(pytester: pytest.Pytester, sim: SimProcess, metrics: Path, *args: str) -> Any:
-    return pytester.runpytest(
-        "-p",
-        "no:cacheprovider",
-        f"--rootdir={pytester.path}",
-        "--kube-config",
-        str(sim.kubeconfig),
-        "--metrics-directory",
-        str(metrics),
-        *args,
-    )
 
 
 def _sets(*pairs: str) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from kubernetes import client, config
@@ -12,6 +11,8 @@ from kubernetes import client, config
 from pytest_kubevirt_burner.measurements.timeutil import parse_ts
 from pytest_kubevirt_burner.measurements.writer import read_json_array
 from pytest_kubevirt_burner.sim.process import SimProcess
+
+from .inner import run_inner as _run
 
 VM = """\
 apiVersion: kubevirt.io/v1
@@ -54,19 +55,6 @@ def _suite(pytester: pytest.Pytester, body: str) -> None:
     (pytester.path / "templates" / "vm.yml").write_text(VM)
     (pytester.path / "templates" / "dv.yml").write_text(DISK)
     pytester.makepyfile(test_suite=body)
-
-
-def _run(pytester: pytest.Pytester, sim: SimProcess, metrics: Path, *args: str) -> Any:
-    return pytester.runpytest(
-        "-p",
-        "no:cacheprovider",
-        f"--rootdir={pytester.path}",
-        "--kube-config",
-        str(sim.kubeconfig),
-        "--metrics-directory",
-        str(metrics),
-        *args,
-    )
 
 
 def test_restart_latency_runs_from_the_request(

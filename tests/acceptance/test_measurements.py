@@ -11,12 +11,14 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from pytest_kubevirt_burner.measurements.writer import read_json_array
 from pytest_kubevirt_burner.sim.process import SimProcess
+
+from .inner import POD
+from .inner import run_inner as _run
 
 PROFILE = """\
 name: known
@@ -27,17 +29,6 @@ transitions:
   Pod.Initialized: {distribution: fixed, value: 0.1}
   Pod.ContainersReady: {distribution: lognormal, median: 0.3, sigma: 0.5, max: 1.5}
   Pod.Ready: {distribution: fixed, value: 0.05}
-"""
-
-POD = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: p-{{.Replica}}
-spec:
-  containers:
-  - name: c
-    image: registry.k8s.io/pause:3.9
 """
 
 
@@ -59,19 +50,6 @@ def _write_suite(pytester: pytest.Pytester, body: str) -> None:
     pytester.mkdir("templates")
     (pytester.path / "templates" / "pod.yml").write_text(POD)
     pytester.makepyfile(test_suite=body)
-
-
-def _run(pytester: pytest.Pytester, sim: SimProcess, metrics: Path, *args: str) -> Any:
-    return pytester.runpytest(
-        "-p",
-        "no:cacheprovider",
-        f"--rootdir={pytester.path}",
-        "--kube-config",
-        str(sim.kubeconfig),
-        "--metrics-directory",
-        str(metrics),
-        *args,
-    )
 
 
 def pod_truth(sim: SimProcess, expect: int) -> dict[tuple[str, str], dict[str, float]]:
@@ -249,7 +227,9 @@ def test_latency_recorder_measures_objects_made_by_any_code(
     pytester: pytest.Pytester, known_sim: SimProcess, tmp_path: Path
 ) -> None:
     """The fixture records a measurement around arbitrary code, ignoring older objects."""
-    _write_suite(pytester, """
+    _write_suite(
+        pytester,
+        """
         POD = {"apiVersion": "v1", "kind": "Pod",
                "metadata": {"name": "", "labels": {"app": "recorded"}},
                "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.9"}]}}
@@ -268,7 +248,8 @@ def test_latency_recorder_measures_objects_made_by_any_code(
             ready = rec.latency("podLatency.Ready")
             assert ready.n == 5 and ready.missing == 0
             assert 0 < ready.p50 < 10
-        """)
+        """,
+    )
     metrics = tmp_path / "m"
     _run(pytester, known_sim, metrics).assert_outcomes(passed=1)
     docs = read_json_array(metrics / "podLatencyMeasurement-recorded.json")

@@ -1,9 +1,5 @@
 """Reports end to end: pytest-html extras and summary, terminal table, junit, summary.json, and
 baseline comparison of simulator runs with different latency profiles.
-
-These runs need the report hooks wired into the plugin (``report.register(config)`` in
-``pytest_configure``). Until then each test skips, saying so; with ``KB_REPORT_SELF_WIRE=1`` the
-inner runs register the hooks from a conftest instead (for developing the reports themselves).
 """
 
 from __future__ import annotations
@@ -24,35 +20,7 @@ import pytest
 import pytest_kubevirt_burner.report.html  # noqa: F401
 from pytest_kubevirt_burner.sim.process import SimProcess
 
-POD = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: p-{{.Replica}}
-spec:
-  containers:
-  - name: c
-    image: registry.k8s.io/pause:3.9
-"""
-
-INNER_CONFTEST = """
-import os
-import pytest
-from pytest_kubevirt_burner import options, report
-
-if os.environ.get("KB_REPORT_SELF_WIRE") == "1":  # stand-in for the plugin's wiring
-    options.NOT_YET.pop("burner_baseline", None)
-    options.NOT_YET.pop("burner_regression", None)
-
-@pytest.hookimpl(trylast=True)
-def pytest_configure(config):
-    if os.environ.get("KB_REPORT_SELF_WIRE") == "1":
-        report.register(config)
-
-def pytest_report_header(config):
-    wired = config.pluginmanager.get_plugin("kubevirt-burner-terminal") is not None
-    return ["kb-report-wired: " + ("yes" if wired else "no")]
-"""
+from .inner import POD
 
 SUITE = """
 import pytest
@@ -110,7 +78,6 @@ def slow_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimProcess]:
 def suite(pytester: pytest.Pytester) -> Any:
     pytester.mkdir("templates")
     (pytester.path / "templates" / "pod.yml").write_text(POD)
-    pytester.makeconftest(INNER_CONFTEST)
 
     def write(replicas: int = 4) -> None:
         pytester.makepyfile(test_suite=SUITE.format(replicas=replicas))
@@ -120,20 +87,11 @@ def suite(pytester: pytest.Pytester) -> Any:
 
 
 def run_on(pytester: pytest.Pytester, sim: SimProcess | None, *args: str) -> pytest.RunResult:
-    """Run the inner suite on ``sim`` (None: ``--kube-sim``); skip when the hooks are not wired."""
+    """Run the inner suite on ``sim`` (None: ``--kube-sim``)."""
     target = ["--kube-sim"] if sim is None else ["--kube-config", str(sim.kubeconfig)]
-    result = pytester.runpytest(
+    return pytester.runpytest(
         "-p", "no:cacheprovider", f"--rootdir={pytester.path}", *target, *args
     )
-    out = result.stdout.str() + result.stderr.str()
-    if "--burner-baseline: not yet available" in out:
-        pytest.skip("--burner-baseline is still refused by options.NOT_YET (wiring pending)")
-    if "kb-report-wired: no" in out:
-        pytest.skip(
-            "report hooks are not wired into the plugin yet: plugin.pytest_configure must call "
-            "pytest_kubevirt_burner.report.register(config) (or set KB_REPORT_SELF_WIRE=1)"
-        )
-    return result
 
 
 class _Collect(HTMLParser):

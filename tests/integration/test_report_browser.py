@@ -41,20 +41,6 @@ import pytest
 def test_pods(burner):
     burner.run()
 """
-CONFTEST = """
-import os
-import pytest
-from pytest_kubevirt_burner import report
-
-@pytest.hookimpl(trylast=True)
-def pytest_configure(config):
-    if os.environ.get("KB_REPORT_SELF_WIRE") == "1":
-        report.register(config)
-
-def pytest_report_header(config):
-    wired = config.pluginmanager.get_plugin("kubevirt-burner-terminal") is not None
-    return ["kb-report-wired: " + ("yes" if wired else "no")]
-"""
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -85,13 +71,10 @@ def report_html(pytester: pytest.Pytester) -> Path:
     """A self-contained report of one density test on the embedded simulator."""
     pytester.mkdir("templates")
     (pytester.path / "templates" / "pod.yml").write_text(POD)
-    pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_suite=SUITE)
     result = pytester.runpytest(
         "-p", "no:cacheprovider", "--kube-sim", "--html=report.html", "--self-contained-html"
     )
-    if "kb-report-wired: no" in result.stdout.str():
-        pytest.skip("report hooks are not wired into the plugin yet (report.register(config))")
     result.assert_outcomes(passed=1)
     return pytester.path / "report.html"
 
