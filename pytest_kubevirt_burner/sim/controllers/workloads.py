@@ -11,7 +11,6 @@ from ..errors import ApiError
 from ..resources import ResourceType
 from ..store import Event, Obj, now_rfc3339
 from ._common import (
-    PodTracker,
     condition_true,
     controller_ref,
     deleting,
@@ -26,6 +25,7 @@ from ._common import (
     short_hash,
     uid_of,
 )
+from .owned import OwnerController
 
 BATCH = 500  # pods created per reconcile pass; the rest follow on the next loop turn
 
@@ -97,54 +97,18 @@ def surplus(pods: list[Obj], n: int) -> list[Obj]:
     return sorted(newest, key=_rank)[:n]
 
 
-class ReplicaSetController:
+class ReplicaSetController(OwnerController):
     """Keeps ``spec.replicas`` pods per ReplicaSet and reports ready/available counts."""
 
+    kind = "ReplicaSet"
+
     def __init__(self, ctx: SimContext) -> None:
-        self.ctx = ctx
-        self.rt = ctx.registry.lookup("apps", "replicasets")
-        self.pods_rt = ctx.registry.core("pods")
-        self.tracker = PodTracker("ReplicaSet")
-        self.where: dict[str, tuple[str, str]] = {}
-        self.available: dict[str, bool] = {}
+        super().__init__(ctx, "apps", "replicasets")
 
-    def start(self) -> None:
-        """Subscribe and take in existing objects."""
-        self.ctx.store.subscribe(safe(self.on_event), [self.pods_rt.key, self.rt.key])
-        for pod in self.ctx.store.list(self.pods_rt):
-            self.tracker.observe(Event("ADDED", self.pods_rt, pod, None, 0))
-        for rs in self.ctx.store.list(self.rt):
-            self.on_event(Event("ADDED", self.rt, rs, None, 0))
-
-    def on_event(self, ev: Event) -> None:
-        """Requeue the ReplicaSet concerned."""
-        if ev.rt.key == self.pods_rt.key:
-            owner = self.tracker.observe(ev)
-            if owner is not None:
-                self.queue(owner)
-        elif ev.rt.key == self.rt.key:
-            uid = uid_of(ev.obj)
-            if ev.type == "DELETED":
-                self.where.pop(uid, None)
-                self.available.pop(uid, None)
-                self.ctx.cancel(("replicaset", uid))
-            else:
-                self.where[uid] = (meta(ev.obj).get("namespace", ""), meta(ev.obj)["name"])
-                self.queue(uid)
-
-    def queue(self, uid: str) -> None:
-        """Reconcile soon (coalesced)."""
-        if uid in self.where and not self.ctx.pending(("replicaset", uid)):
-            self.ctx.schedule(("replicaset", uid), 0, safe(lambda: self.reconcile(uid)))
-
-    def reconcile(self, uid: str) -> None:
+    def reconcile(self, rs: Obj) -> None:
         """Create or delete pods towards ``spec.replicas``; write status."""
-        if uid not in self.where:
-            return
+        uid = uid_of(rs)
         ns, name = self.where[uid]
-        rs = self.ctx.store.get(self.rt, ns, name)
-        if rs is None or uid_of(rs) != uid:
-            return
         want = replicas(rs)
         active, _, _ = self.tracker.counts(uid)
         if not deleting(rs):
