@@ -7,6 +7,7 @@ Spec syntax (see docs/simulator.md): faults joined by ``;`` (or given as repeate
     latency=DURATION                added before every matching API response
     watch-cut=DURATION              every watch stream ends after DURATION
     outage=DURATION@START           connections refused/closed from START to START+DURATION
+    outage=DURATION@Ncreates        the same, starting when the N-th create has been answered
     verbs=V,V... / resources=R,R... qualify the preceding error-rate, rate-limit or latency
 """
 
@@ -37,6 +38,8 @@ REASONS = {
 RETRYABLE = (429, 503, 504)
 PRIORITY_LEVEL = "global-default"
 FLOW_SCHEMA = "global-default"
+_CREATE_GRACE = 0.1  # seconds between the N-th create's answer and a create-triggered outage
+_CREATES = re.compile(r"^(\d+)creates$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
@@ -86,10 +89,12 @@ class Latency:
 
 @dataclass(frozen=True)
 class Outage:
-    """API unreachable from ``start`` to ``start + duration`` seconds after the server is up."""
+    """API unreachable for ``duration`` seconds, from ``start`` seconds after the server is up
+    or, when ``after_creates`` is set, from the moment that many creates have been answered."""
 
     start: float
     duration: float
+    after_creates: int = 0
 
 
 @dataclass
@@ -168,7 +173,15 @@ def _parse_one(kind: str, value: str, cfg: FaultConfig) -> None:
             dur_text, at, start_text = value.partition("@")
             if not at:
                 raise ValueError("expected DURATION@START, e.g. 10s@30s")
-            cfg.outages.append(Outage(parse_duration(start_text), parse_duration(dur_text)))
+            duration = parse_duration(dur_text)
+            creates = _CREATES.match(start_text.strip())
+            if creates is not None:
+                count = int(creates.group(1))
+                if count < 1:
+                    raise ValueError("the create count must be >= 1")
+                cfg.outages.append(Outage(0.0, duration, after_creates=count))
+            else:
+                cfg.outages.append(Outage(parse_duration(start_text), duration))
         else:
             raise ValueError(
                 "unknown fault (expected error-rate, rate-limit, latency, watch-cut, outage,"
@@ -265,6 +278,10 @@ class FaultInjector:
         self._active: dict[int, tuple[web.BaseRequest, asyncio.Task[object] | None]] = {}
         self._timers: list[asyncio.TimerHandle] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._creates = 0
+        self._by_creates = [o for o in cfg.outages if o.after_creates]
+        self._pause: Callable[[], Awaitable[None]] | None = None
+        self._resume: Callable[[], Awaitable[None]] | None = None
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -280,9 +297,23 @@ class FaultInjector:
                 early = await self._before(info)
                 if early is not None:
                     return early
-            return await handler(request)
+            response = await handler(request)
+            if self._by_creates and info.k8s_verb == "create" and response.status < 300:
+                self._count_create()
+            return response
         finally:
             self._active.pop(id(request), None)
+
+    def _count_create(self) -> None:
+        self._creates += 1
+        for outage in self._by_creates:
+            if outage.after_creates == self._creates and self._pause and self._resume:
+                # a short grace lets the N-th create's response reach its client first
+                loop = asyncio.get_running_loop()
+                pause, resume = self._pause, self._resume
+                begin, end = _CREATE_GRACE, _CREATE_GRACE + outage.duration
+                self._timers.append(loop.call_later(begin, lambda: self._spawn(self._begin(pause))))
+                self._timers.append(loop.call_later(end, lambda: self._spawn(self._end(resume))))
 
     async def _before(self, info: RequestInfo) -> web.StreamResponse | None:
         cfg = self.cfg
@@ -306,7 +337,10 @@ class FaultInjector:
     ) -> None:
         """Start the outage clock now; ``pause``/``resume`` stop and restart listening."""
         loop = asyncio.get_running_loop()
+        self._pause, self._resume = pause, resume
         for outage in self.cfg.outages:
+            if outage.after_creates:
+                continue
             end = outage.start + outage.duration
             self._timers.append(
                 loop.call_later(outage.start, lambda: self._spawn(self._begin(pause)))

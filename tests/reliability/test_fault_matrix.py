@@ -55,7 +55,7 @@ CELLS = {
     "rate-limit-25qps-below-50": Cell("rate-limit=25", "http429"),
     "watch-cut-every-2s": Cell("watch-cut=2s", qps=40),
     "200ms-latency": Cell("latency=200ms"),
-    "outage-10s-mid-job": Cell("outage=10s@3s", "connectionErrors"),
+    "outage-10s-mid-job": Cell("outage=10s@40creates", "connectionErrors"),
     "5%-of-create-responses-lost": Cell("", "deduplicatedCreates", lost_responses=0.05),
 }
 
@@ -143,7 +143,7 @@ def test_api_down_longer_than_max_wait_timeout_fails_clearly_and_keeps_results(
     )
     metrics = tmp_path / "metrics"
     with SimProcess(
-        nodes=4, seed=5, faults="outage=30s@4s", profile=str(profile), workdir=tmp_path / "sim"
+        nodes=4, seed=5, faults="outage=30s@31creates", profile=str(profile), workdir=tmp_path / "sim"
     ) as sim:
         res = run_pytest(
             suite, "--kube-config", str(sim.kubeconfig), "--metrics-directory", str(metrics)

@@ -53,6 +53,10 @@ def test_all_kinds_and_repeated_specs() -> None:
     assert not cfg.empty
 
 
+def test_outage_after_a_count_of_creates() -> None:
+    assert parse_faults("outage=5s@31creates").outages == [Outage(0.0, 5.0, after_creates=31)]
+
+
 def test_rate_limit_burst() -> None:
     assert parse_faults("rate-limit=2.5:7").rate_limit == RateLimit(2.5, 7)
     assert parse_faults("rate-limit=0.5").rate_limit == RateLimit(0.5, 1)
@@ -79,6 +83,7 @@ def test_durations(text: str, seconds: float) -> None:
         ("watch-cut=0s", "must be > 0"),
         ("outage=10s", "DURATION@START"),
         ("outage=10s@soon", "bad duration"),
+        ("outage=10s@0creates", "create count must be >= 1"),
         ("slowness=1", "unknown fault"),
         ("verbs=get", "must follow"),
         ("watch-cut=1s;verbs=get", "must follow"),
