@@ -307,13 +307,9 @@ class FaultInjector:
     def _count_create(self) -> None:
         self._creates += 1
         for outage in self._by_creates:
-            if outage.after_creates == self._creates and self._pause and self._resume:
+            if outage.after_creates == self._creates:
                 # a short grace lets the N-th create's response reach its client first
-                loop = asyncio.get_running_loop()
-                pause, resume = self._pause, self._resume
-                begin, end = _CREATE_GRACE, _CREATE_GRACE + outage.duration
-                self._timers.append(loop.call_later(begin, lambda: self._spawn(self._begin(pause))))
-                self._timers.append(loop.call_later(end, lambda: self._spawn(self._end(resume))))
+                self._schedule_window(_CREATE_GRACE, outage.duration)
 
     async def _before(self, info: RequestInfo) -> web.StreamResponse | None:
         cfg = self.cfg
@@ -336,16 +332,20 @@ class FaultInjector:
         self, pause: Callable[[], Awaitable[None]], resume: Callable[[], Awaitable[None]]
     ) -> None:
         """Start the outage clock now; ``pause``/``resume`` stop and restart listening."""
-        loop = asyncio.get_running_loop()
         self._pause, self._resume = pause, resume
         for outage in self.cfg.outages:
-            if outage.after_creates:
-                continue
-            end = outage.start + outage.duration
-            self._timers.append(
-                loop.call_later(outage.start, lambda: self._spawn(self._begin(pause)))
-            )
-            self._timers.append(loop.call_later(end, lambda: self._spawn(self._end(resume))))
+            if not outage.after_creates:
+                self._schedule_window(outage.start, outage.duration)
+
+    def _schedule_window(self, start: float, duration: float) -> None:
+        pause, resume = self._pause, self._resume
+        if pause is None or resume is None:
+            return
+        loop = asyncio.get_running_loop()
+        self._timers.append(loop.call_later(start, lambda: self._spawn(self._begin(pause))))
+        self._timers.append(
+            loop.call_later(start + duration, lambda: self._spawn(self._end(resume)))
+        )
 
     def _spawn(self, step: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(step)

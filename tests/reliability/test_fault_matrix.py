@@ -143,7 +143,11 @@ def test_api_down_longer_than_max_wait_timeout_fails_clearly_and_keeps_results(
     )
     metrics = tmp_path / "metrics"
     with SimProcess(
-        nodes=4, seed=5, faults="outage=30s@31creates", profile=str(profile), workdir=tmp_path / "sim"
+        nodes=4,
+        seed=5,
+        faults="outage=30s@31creates",
+        profile=str(profile),
+        workdir=tmp_path / "sim",
     ) as sim:
         res = run_pytest(
             suite, "--kube-config", str(sim.kubeconfig), "--metrics-directory", str(metrics)
