@@ -11,7 +11,7 @@ import argparse
 import re
 import sys
 
-from .jobs.labels import UUID
+from .labels import UUID
 
 # a label value: at most 63 characters, alphanumerics at both ends, "-", "_" and "." inside
 _LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")

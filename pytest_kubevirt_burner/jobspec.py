@@ -8,17 +8,15 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from .cluster.verbs import PatchType
 from .durations import parse_duration
+from .errors import JobSpecError
+
+__all__ = ["JobSpecError"]  # re-exported: raised by every validator of this module
 
 JobType = Literal["create", "delete", "patch", "read", "kubevirt"]
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-PATCH_TYPES = {
-    "json": "application/json-patch+json",
-    "merge": "application/merge-patch+json",
-    "strategic": "application/strategic-merge-patch+json",
-    "apply": "application/apply-patch+yaml",
-}
 EXECUTION_MODES = ("parallel", "sequential")
 # kube-burner's kubeVirtOp values; VMI-level ops may target a VirtualMachineInstance kind
 KUBEVIRT_OPS = (
@@ -34,10 +32,6 @@ KUBEVIRT_OPS = (
 VM_ONLY_OPS = ("start", "stop", "restart")
 CHURN_MODES = ("namespaces", "objects")
 CHURN_KEYS = ("cycles", "percent", "duration", "delay", "delete_delay", "mode")
-
-
-class JobSpecError(ValueError):
-    """A marker or config value is wrong; the message is one line naming what and where."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +59,7 @@ class ObjectSpec:
     kind: str | None = None
     api_version: str | None = None
     label_selector: dict[str, str] = field(default_factory=dict)
-    patch_type: str | None = None
+    patch_type: PatchType | None = None
     kubevirt_op: str | None = None
 
 
@@ -260,7 +254,7 @@ def build_object(
             raise chk.fail(f"objects[{index}] needs a 'kind'")
         if not selector:
             raise chk.fail(f"objects[{index}] needs a non-empty 'label_selector'")
-    patch_type = raw.get("patch_type")
+    patch_type: PatchType | None = None
     op = raw.get("kubevirt_op")
     api_version = raw.get("api_version")
     if job_type == "kubevirt":
@@ -268,12 +262,13 @@ def build_object(
     elif op is not None:
         raise chk.fail(f"objects[{index}].kubevirt_op is only valid in a kubevirt job")
     if job_type == "patch":
-        if patch_type not in PATCH_TYPES and patch_type not in PATCH_TYPES.values():
+        try:
+            patch_type = PatchType.parse(raw.get("patch_type"))
+        except ValueError:
             raise chk.fail(
-                f"objects[{index}].patch_type must be one of {', '.join(PATCH_TYPES)}, "
-                f"got {patch_type!r}"
-            )
-        patch_type = PATCH_TYPES.get(str(patch_type), str(patch_type))
+                f"objects[{index}].patch_type must be one of "
+                f"{', '.join(p.short for p in PatchType)}, got {raw.get('patch_type')!r}"
+            ) from None
     return ObjectSpec(
         template=template,
         replicas=chk.integer(f"objects[{index}].replicas", raw.get("replicas", 1)),

@@ -1,4 +1,8 @@
-"""Everything a running job needs: spec, cluster client, renderer, run ids and the stop flag."""
+"""Everything a running job needs: spec, cluster client, renderer, run ids and the stop flag.
+
+The job's token bucket is built here, once per job (``JobContext.limiter``): every request the
+job sends, its cleanup and a kube-burner preload take their tokens from it.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..jobspec import JobSpec, JobSpecError, ObjectSpec
-from . import labels
+from .. import labels
+from ..cluster.client import ClusterClient
+from ..cluster.ratelimit import TokenBucket
+from ..errors import JobSpecError
+from ..jobspec import JobSpec, ObjectSpec
 
 
 class Renderer(Protocol):
@@ -34,7 +41,7 @@ class JobContext:
     """Shared state of one job run."""
 
     spec: JobSpec
-    client: Any  # cluster.client.ClusterClient
+    client: ClusterClient
     renderer: Renderer
     uuid: str
     runid: str
@@ -49,6 +56,10 @@ class JobContext:
     log: Callable[[str], None] = lambda _msg: None
     stats_before: Any = None  # the client's request counters when the job started
     progress: Any = None  # a live progress display (jobs.progress.ProgressSink) or None
+    limiter: TokenBucket = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limiter = TokenBucket(self.spec.qps, self.spec.burst)
 
     @property
     def base_labels(self) -> dict[str, str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..jobs.result import JobResult
+from ..results import JobResult
 from .timeutil import format_ts
 
 NS_PER_S = 1_000_000_000
