@@ -355,14 +355,14 @@ def build_job(
             f"give either 'objects=[...]' or the one-object shorthand, not both "
             f"(found {', '.join(sorted(short))})"
         )
+    if raw_objects is None and not short:  # objects=[] is a no-op job, as in kube-burner
+        raise chk.fail("the job has no objects: give 'template=' or 'objects=[...]'")
     if raw_objects is None:
-        raw_objects = [short] if short else []
+        raw_objects = [short]
     if not isinstance(raw_objects, list | tuple) or not all(
         isinstance(o, dict) for o in raw_objects
     ):
         raise chk.fail("'objects' must be a list of mappings")
-    if not raw_objects:
-        raise chk.fail("the job has no objects: give 'template=' or 'objects=[...]'")
     objects = tuple(
         build_object(chk, dict(o), base_dir, job_type, i) for i, o in enumerate(raw_objects)
     )

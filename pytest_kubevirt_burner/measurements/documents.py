@@ -120,6 +120,8 @@ def job_summary_document(
                 "verified": result.verified,
             }
         )
+        if result.operations:  # requests of delete, patch, read and kubevirt jobs, by verb/op
+            doc["operations"] = dict(result.operations)
         if result.churn_started_at is not None:
             doc["churnStartTimestamp"] = format_ts(round(result.churn_started_at * NS_PER_S))
             doc["churnEndTimestamp"] = format_ts(round((result.churn_ended_at or 0) * NS_PER_S))
