@@ -17,8 +17,9 @@ from .observability import Observability
 from .options import RunConfig
 from .results import JobResult
 from .sim.process import SimProcess
+from .stashkeys import SESSION_KEY
 
-SESSION_KEY = pytest.StashKey["BurnerSession"]()
+__all__ = ["SESSION_KEY", "BurnerSession"]  # SESSION_KEY lives in the leaf stashkeys.py
 
 
 class BurnerSession:

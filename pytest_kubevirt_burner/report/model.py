@@ -14,6 +14,7 @@ import pytest
 from ..measurements.recorder import JOB_SUMMARY_FILE, REGISTRY
 from ..measurements.writer import read_json_array
 from ..results import JobResult, Quantiles, SloVerdict
+from ..stashkeys import SESSION_KEY
 
 Doc = dict[str, Any]
 
@@ -291,8 +292,6 @@ STATE_KEY = pytest.StashKey[ReportState]()
 
 def run_settings(config: pytest.Config) -> tuple[Path | None, str]:
     """The session's metrics directory and latency clock (None, client without a session)."""
-    from ..session import SESSION_KEY
-
     session = config.stash.get(SESSION_KEY, None)
     if session is None:
         return None, "client"
