@@ -37,14 +37,17 @@ def job_context(
     progress: Any = None,
     renderer: Renderer | None = None,
 ) -> JobContext:
-    """The JobContext of ``spec`` (scaled by --burner-scale) on the session's cluster."""
+    """The JobContext of ``spec`` (scaled by --burner-scale) on the session's cluster.
+
+    ``metrics_dir`` None (or ``skip_indexing`` on the job) writes no documents.
+    """
     return JobContext(
         spec=spec.scaled(session.run.scale),
         client=session.client(),
         renderer=renderer if renderer is not None else TemplateRenderer(base_dir),
         uuid=session.run.uuid,
         runid=session.runid,
-        metrics_dir=metrics_dir,
+        metrics_dir=None if spec.skip_indexing else metrics_dir,
         clock=session.run.latency_clock,
         metadata=session.metadata(),
         slos=list(slos),

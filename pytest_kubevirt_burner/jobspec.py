@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from .cluster.ratelimit import DEFAULT_BURST, DEFAULT_QPS
 from .cluster.verbs import PatchType
-from .durations import parse_duration
+from .durations import format_duration, parse_duration
 from .errors import JobSpecError
 
 __all__ = ["JobSpecError"]  # re-exported: raised by every validator of this module
@@ -75,38 +76,167 @@ class ChurnSpec:
     mode: str = "namespaces"
 
 
+def _meta(kb: str | None, kind: str, doc: str, minimum: int = 0) -> dict[str, Any]:
+    """The row of the job-field table a JobSpec field carries (kube-burner key, type, doc)."""
+    return {"kb": kb, "kind": kind, "doc": doc, "minimum": minimum}
+
+
 @dataclass(frozen=True)
 class JobSpec:
-    """A job: kube-burner's job fields in snake_case, validated and normalised."""
+    """A job: kube-burner's job fields in snake_case, validated and normalised.
 
-    name: str
-    job_type: JobType = "create"
-    objects: tuple[ObjectSpec, ...] = ()
-    iterations: int = 1
-    job_iteration_delay: float = 0.0
-    job_pause: float = 0.0
-    qps: float = 5.0
-    burst: int = 10
-    namespace: str = ""
-    namespaced_iterations: bool = True
-    iterations_per_namespace: int = 1
-    pre_create_namespaces: bool = False
-    namespace_labels: dict[str, str] = field(default_factory=dict)
-    namespace_annotations: dict[str, str] = field(default_factory=dict)
-    cleanup: bool = True
-    pod_wait: bool = False
-    wait_when_finished: bool = True
-    wait_for: tuple[str, ...] = ()
-    max_wait_timeout: float = 4 * 3600.0
-    wait_for_deletion: bool = True
-    verify_objects: bool = True
-    error_on_verify: bool = True
-    execution_mode: str = "parallel"
-    object_delay: float = 0.0
-    object_wait: bool = False
-    skip_indexing: bool = False
-    default_missing_keys_with_zero: bool = False
-    churn: ChurnSpec | None = None
+    Each field's metadata is its row of the one job-field table: the kube-burner key, the value
+    type the marker validation checks, and the documentation (``field_table()``, docs/jobs.md).
+    The dataclass default is the field's only default.
+    """
+
+    name: str = field(
+        metadata=_meta("name", "special", "the job name (default: the test name, DNS-1123)")
+    )
+    job_type: JobType = field(
+        default="create", metadata=_meta(None, "special", "set by the marker")
+    )
+    objects: tuple[ObjectSpec, ...] = field(
+        default=(), metadata=_meta(None, "special", "set by objects=[...]")
+    )
+    iterations: int = field(
+        default=1,
+        metadata=_meta("jobIterations", "int", "how many times the objects are created", minimum=1),
+    )
+    job_iteration_delay: float = field(
+        default=0.0, metadata=_meta("jobIterationDelay", "duration", "pause after each iteration")
+    )
+    job_pause: float = field(
+        default=0.0,
+        metadata=_meta("jobPause", "duration", "pause after the job, before verification"),
+    )
+    qps: float = field(
+        default=DEFAULT_QPS,
+        metadata=_meta(
+            "qps", "special", "token bucket refill rate of the job's requests; 0 means the default"
+        ),
+    )
+    burst: int = field(
+        default=DEFAULT_BURST,
+        metadata=_meta("burst", "special", "token bucket capacity; 0 means the default"),
+    )
+    namespace: str = field(
+        default="", metadata=_meta("namespace", "special", "base namespace (default: the job name)")
+    )
+    namespaced_iterations: bool = field(
+        default=True,
+        metadata=_meta(
+            "namespacedIterations",
+            "bool",
+            "namespace `<namespace>-<iteration // iterations_per_namespace>`; "
+            "false: one namespace `<namespace>`",
+        ),
+    )
+    iterations_per_namespace: int = field(
+        default=1,
+        metadata=_meta(
+            "iterationsPerNamespace", "int", "iterations sharing a namespace", minimum=1
+        ),
+    )
+    pre_create_namespaces: bool = field(
+        default=False,
+        metadata=_meta(
+            "preCreateNamespaces", "bool", "create every namespace before the first object"
+        ),
+    )
+    namespace_labels: dict[str, str] = field(
+        default_factory=dict,
+        metadata=_meta("namespaceLabels", "string_map", "extra labels on created namespaces"),
+    )
+    namespace_annotations: dict[str, str] = field(
+        default_factory=dict,
+        metadata=_meta(
+            "namespaceAnnotations", "string_map", "extra annotations on created namespaces"
+        ),
+    )
+    cleanup: bool = field(
+        default=True,
+        metadata=_meta(
+            "cleanup",
+            "bool",
+            "delete leftovers of earlier runs of this job before it starts, "
+            "and this run's objects after the test",
+        ),
+    )
+    pod_wait: bool = field(
+        default=False,
+        metadata=_meta(
+            "podWait",
+            "bool",
+            "with `wait_when_finished=false`: wait for the waited kinds after each iteration",
+        ),
+    )
+    wait_when_finished: bool = field(
+        default=True,
+        metadata=_meta(
+            "waitWhenFinished",
+            "special",
+            "wait for readiness after all iterations (false for delete jobs)",
+        ),
+    )
+    wait_for: tuple[str, ...] = field(
+        default=(),
+        metadata=_meta(
+            None,
+            "special",
+            'restrict waiting to these kinds, e.g. `["VirtualMachine"]` '
+            "(default: every waitable kind)",
+        ),
+    )
+    max_wait_timeout: float = field(
+        default=4 * 3600.0,
+        metadata=_meta("maxWaitTimeout", "duration", "how long waiting may take"),
+    )
+    wait_for_deletion: bool = field(
+        default=True,
+        metadata=_meta("waitForDeletion", "bool", "delete jobs: wait until the objects are gone"),
+    )
+    verify_objects: bool = field(
+        default=True,
+        metadata=_meta("verifyObjects", "bool", "count the created objects by label after the job"),
+    )
+    error_on_verify: bool = field(
+        default=True,
+        metadata=_meta("errorOnVerify", "bool", "fail the job when the count does not match"),
+    )
+    execution_mode: str = field(
+        default="parallel",
+        metadata=_meta(
+            "executionMode",
+            "special",
+            "parallel or sequential processing of selected objects "
+            "(sequential for delete, read and kubevirt jobs)",
+        ),
+    )
+    object_delay: float = field(
+        default=0.0,
+        metadata=_meta("objectDelay", "duration", "sequential mode: pause between objects"),
+    )
+    object_wait: bool = field(
+        default=False, metadata=_meta("objectWait", "bool", "sequential mode: wait for each object")
+    )
+    skip_indexing: bool = field(
+        default=False, metadata=_meta("skipIndexing", "bool", "write no documents for this job")
+    )
+    default_missing_keys_with_zero: bool = field(
+        default=False,
+        metadata=_meta(
+            "defaultMissingKeysWithZero", "bool", "kube-burner's template option of the same name"
+        ),
+    )
+    churn: ChurnSpec | None = field(
+        default=None,
+        metadata=_meta(
+            "churnConfig",
+            "special",
+            "delete and re-create a share of the objects in cycles (docs/churn.md)",
+        ),
+    )
 
     def scaled(self, factor: float) -> JobSpec:
         """This job with its iterations (or, for one iteration, replicas) multiplied by factor."""
@@ -128,7 +258,8 @@ class JobSpec:
         return f"{self.namespace}-{iteration // self.iterations_per_namespace}"
 
 
-JOB_FIELDS = {f.name for f in fields(JobSpec)} - {"job_type", "objects"}
+JOB_SPEC_FIELDS = fields(JobSpec)
+JOB_FIELDS = {f.name for f in JOB_SPEC_FIELDS} - {"job_type", "objects"}
 OBJECT_FIELDS = {f.name for f in fields(ObjectSpec)} | {"object_template"}
 SHORTHAND = {
     "template",
@@ -144,7 +275,6 @@ SHORTHAND = {
     "wait_options",
     "kubevirt_op",
 }
-DEFAULT_QPS, DEFAULT_BURST = 5.0, 10
 
 
 def dns1123(name: str) -> str:
@@ -397,47 +527,68 @@ def build_job(
         raise chk.fail(
             "churn mode 'namespaces' needs namespaced_iterations=True; use mode 'objects'"
         )
-    iterations = chk.integer("iterations", kwargs.get("iterations", 1), minimum=1)
-    per_ns = chk.integer("iterations_per_namespace", kwargs.get("iterations_per_namespace", 1), 1)
+    values = {
+        f.name: _checked(chk, f, kwargs) for f in JOB_SPEC_FIELDS if f.metadata["kind"] in _CHECKS
+    }
+    if job_type == "delete":
+        values["iterations"] = 1
+    when_finished = kwargs.get("wait_when_finished", job_type != "delete")
     return JobSpec(
         name=name,
         job_type=job_type,
         objects=objects,
-        iterations=1 if job_type == "delete" else iterations,
-        job_iteration_delay=chk.duration(
-            "job_iteration_delay", kwargs.get("job_iteration_delay", 0)
-        ),
-        job_pause=chk.duration("job_pause", kwargs.get("job_pause", 0)),
         qps=qps if qps > 0 else DEFAULT_QPS,
         burst=burst if burst > 0 else DEFAULT_BURST,
         namespace=namespace,
-        namespaced_iterations=chk.boolean(
-            "namespaced_iterations", kwargs.get("namespaced_iterations", True)
-        ),
-        iterations_per_namespace=per_ns,
-        pre_create_namespaces=chk.boolean(
-            "pre_create_namespaces", kwargs.get("pre_create_namespaces", False)
-        ),
-        namespace_labels=chk.string_map("namespace_labels", kwargs.get("namespace_labels", {})),
-        namespace_annotations=chk.string_map(
-            "namespace_annotations", kwargs.get("namespace_annotations", {})
-        ),
-        cleanup=chk.boolean("cleanup", kwargs.get("cleanup", True)),
-        pod_wait=chk.boolean("pod_wait", kwargs.get("pod_wait", False)),
-        wait_when_finished=chk.boolean(
-            "wait_when_finished", kwargs.get("wait_when_finished", job_type != "delete")
-        ),
+        wait_when_finished=chk.boolean("wait_when_finished", when_finished),
         wait_for=tuple(wait_for),
-        max_wait_timeout=chk.duration("max_wait_timeout", kwargs.get("max_wait_timeout", "4h")),
-        wait_for_deletion=chk.boolean("wait_for_deletion", kwargs.get("wait_for_deletion", True)),
-        verify_objects=chk.boolean("verify_objects", kwargs.get("verify_objects", True)),
-        error_on_verify=chk.boolean("error_on_verify", kwargs.get("error_on_verify", True)),
         execution_mode=mode,
-        object_delay=chk.duration("object_delay", kwargs.get("object_delay", 0)),
-        object_wait=chk.boolean("object_wait", kwargs.get("object_wait", False)),
-        skip_indexing=chk.boolean("skip_indexing", kwargs.get("skip_indexing", False)),
-        default_missing_keys_with_zero=chk.boolean(
-            "default_missing_keys_with_zero", kwargs.get("default_missing_keys_with_zero", False)
-        ),
         churn=churn,
+        **values,
     )
+
+
+_CHECKS = ("int", "bool", "duration", "string_map")
+
+
+def _checked(chk: _Checker, f: Field[Any], kwargs: dict[str, Any]) -> Any:
+    """The validated value of JobSpec field ``f`` from ``kwargs`` (its default when absent)."""
+    kind, key = f.metadata["kind"], f.name
+    raw = kwargs.get(key, {} if f.default is MISSING else f.default)
+    if kind == "int":
+        return chk.integer(key, raw, minimum=f.metadata["minimum"])
+    if kind == "bool":
+        return chk.boolean(key, raw)
+    if kind == "duration":
+        return chk.duration(key, raw)
+    return chk.string_map(key, raw)
+
+
+def field_table() -> list[tuple[str, str, str, str]]:
+    """(field, kube-burner key, default, doc) of every job field, in declaration order."""
+    rows = []
+    for f in JOB_SPEC_FIELDS:
+        if f.name in ("job_type", "objects"):
+            continue
+        default: Any = {} if f.default is MISSING else f.default
+        if f.metadata["kind"] == "duration":
+            shown = format_duration(float(default))
+        elif f.name in ("name", "namespace", "wait_for", "churn"):
+            shown = "-"
+        elif isinstance(default, bool):
+            shown = "true" if default else "false"
+        elif isinstance(default, float):
+            shown = f"{default:g}"
+        else:
+            shown = f"`{default}`" if isinstance(default, dict) else str(default)
+        rows.append((f.name, f.metadata["kb"] or "-", shown, f.metadata["doc"]))
+    return rows
+
+
+def field_table_markdown() -> str:
+    """The job-field table of docs/jobs.md."""
+    lines = ["| field | kube-burner key | default | meaning |", "|---|---|---|---|"]
+    lines += [
+        f"| `{n}` | `{kb}` | {d} | {doc} |".replace("`-`", "-") for n, kb, d, doc in field_table()
+    ]
+    return "\n".join(lines) + "\n"

@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..jobspec import JOB_SPEC_FIELDS
 from ..results import JobResult
 from .timeutil import format_ts
 
 NS_PER_S = 1_000_000_000
 # JobSpec fields that kube-burner serialises as time.Duration (integer nanoseconds)
-DURATION_FIELDS = frozenset(
-    {"job_iteration_delay", "job_pause", "max_wait_timeout", "object_delay"}
-)
+DURATION_FIELDS = frozenset(f.name for f in JOB_SPEC_FIELDS if f.metadata["kind"] == "duration")
 
 
 def camel(name: str) -> str:
