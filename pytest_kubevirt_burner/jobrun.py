@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from .errors import JobFailed, JobSpecError
 from .jobs.context import JobContext, Renderer
+from .jobs.progress import ProgressSink
 from .jobs.runner import new_result, run_job
 from .jobs.watches import WatchFactory, resilient_watches
 from .jobspec import JobSpec
@@ -34,7 +34,7 @@ def job_context(
     metrics_dir: Path | None,
     slos: Iterable[Slo] = (),
     measurements: Iterable[str] | None = None,
-    progress: Any = None,
+    progress: ProgressSink | None = None,
     renderer: Renderer | None = None,
 ) -> JobContext:
     """The JobContext of ``spec`` (scaled by --burner-scale) on the session's cluster.

@@ -16,8 +16,11 @@ from typing import Any, Protocol
 from .. import labels
 from ..cluster.client import ClusterClient
 from ..cluster.ratelimit import TokenBucket
+from ..cluster.stats import StatsSnapshot
 from ..errors import JobSpecError
 from ..jobspec import JobSpec, ObjectSpec
+from ..measurements.slo import Slo
+from .progress import ProgressSink
 
 
 class Renderer(Protocol):
@@ -51,11 +54,10 @@ class JobContext:
     metrics_dir: Path | None = None
     clock: str = "client"
     metadata: dict[str, Any] = field(default_factory=dict)
-    slos: list[Any] = field(default_factory=list)
+    slos: list[Slo] = field(default_factory=list)
     measurements: list[str] | None = None  # None: the defaults for the job's kinds
-    log: Callable[[str], None] = lambda _msg: None
-    stats_before: Any = None  # the client's request counters when the job started
-    progress: Any = None  # a live progress display (jobs.progress.ProgressSink) or None
+    stats_before: StatsSnapshot | None = None  # the client's request counters at the start
+    progress: ProgressSink | None = None  # a live progress display
     limiter: TokenBucket = field(init=False)
 
     def __post_init__(self) -> None:
