@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ..jobspec import JOB_SPEC_FIELDS
+from ..jobfields import JOB_SPEC_FIELDS
 
 TOP_KEYS = ("metricsEndpoints", "global", "jobs")
 GLOBAL_KEYS = (

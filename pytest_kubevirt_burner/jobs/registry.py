@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..errors import JobSpecError
 from ..results import JobResult
-from .base import JobBase
+from .base import Job, JobBase
 from .context import JobContext
 from .delete import DeleteJob
 from .density import DensityJob
@@ -22,7 +22,7 @@ JOB_TYPES: dict[str, type[JobBase]] = {
 }
 
 
-def job_for(ctx: JobContext, result: JobResult, watch_factory: WatchFactory) -> JobBase:
+def job_for(ctx: JobContext, result: JobResult, watch_factory: WatchFactory) -> Job:
     """The job object that runs ``ctx.spec``."""
     cls = JOB_TYPES.get(ctx.spec.job_type)
     if cls is None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..jobspec import JOB_SPEC_FIELDS
+from ..jobfields import JOB_SPEC_FIELDS
 from ..results import JobResult
 from .timeutil import format_ts
 

@@ -21,7 +21,7 @@ ROOT = Path(pytest_kubevirt_burner.__file__).resolve().parent
 LAYERS: list[set[str]] = [
     {"", "errors", "results", "labels", "durations", "yamlerrors", "stashkeys", "interrupt"},
     {"sim", "cluster", "templates"},
-    {"jobspec"},
+    {"jobspec", "jobfields"},
     {"measurements"},
     {"indexers"},
     {"metrics"},
