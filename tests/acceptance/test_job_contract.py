@@ -145,7 +145,17 @@ def test_result_counts_documents_and_verdicts(
         @pytest.mark.delete(kind="Pod", label_selector={"kube-burner.io/job": "contract-pods"})
         def test_delete(burner):
             assert burner.run().operations == {"delete": 3}
+
+        @pytest.mark.density(name="unindexed", template="templates/pod.yml", qps=50, burst=50,
+                             skip_indexing=True)
+        def test_unindexed(burner):
+            result = burner.run()
+            assert result.created == {"Pod": 1} and result.documents == []
         """
     )
-    result = run_inner(pytester, sim, tmp_path / "m")
-    result.assert_outcomes(passed=4)
+    metrics = tmp_path / "m"
+    result = run_inner(pytester, sim, metrics)
+    result.assert_outcomes(passed=5)
+    assert not list(metrics.glob("*-unindexed.json"))
+    jobs = {d["jobName"] for d in read_json_array(metrics / "jobSummary.json")}
+    assert jobs == {"contract-pods", "test-patch", "empty", "test-delete"}
