@@ -43,8 +43,8 @@ from pytest_kubevirt_burner.cluster import ClusterClient, TokenBucket
 from pytest_kubevirt_burner.jobs.context import JobContext
 from pytest_kubevirt_burner.jobs.create import CreateJob
 from pytest_kubevirt_burner.jobs.preflight import Plan, build_plan
-from pytest_kubevirt_burner.jobs.result import JobResult
 from pytest_kubevirt_burner.jobspec import build_job
+from pytest_kubevirt_burner.results import JobResult
 from pytest_kubevirt_burner.sim.process import SimProcess
 from pytest_kubevirt_burner.templates import TemplateRenderer
 

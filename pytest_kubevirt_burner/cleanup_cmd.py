@@ -11,7 +11,10 @@ import argparse
 import re
 import sys
 
-from .jobs.labels import UUID
+from .cluster import ClusterClient, ClusterError, resolve_target
+from .cluster.ratelimit import TokenBucket
+from .jobs.cleanup import delete_labelled, this_run_selector
+from .labels import UUID
 
 # a label value: at most 63 characters, alphanumerics at both ends, "-", "_" and "." inside
 _LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")
@@ -44,10 +47,6 @@ def _kinds(client: object) -> list[tuple[str, str]]:
 
 def run(args: argparse.Namespace) -> int:
     """Delete everything labelled with ``--uuid``; 0 when all is gone, 1 otherwise."""
-    from .cluster import ClusterClient, ClusterError, resolve_target
-    from .cluster.ratelimit import TokenBucket
-    from .jobs.cleanup import delete_labelled, this_run_selector
-
     uuid = str(args.uuid)
     if not _LABEL_VALUE.match(uuid):
         print(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from . import markers, options
-from .jobs.context import JobContext
+from .jobrun import job_context
 from .jobs.preflight import build_plan
 from .jobspec import JobSpecError
 from .session import BurnerSession
@@ -26,13 +26,7 @@ def preflight_items(session: BurnerSession, items: Sequence[pytest.Item]) -> lis
             continue
         base = str(item.path.parent)
         renderer = renderers.setdefault(base, TemplateRenderer(item.path.parent))
-        ctx = JobContext(
-            spec=spec.scaled(session.run.scale),
-            client=session.client(),
-            renderer=renderer,
-            uuid=session.run.uuid,
-            runid=session.runid,
-        )
+        ctx = job_context(session, spec, item.path.parent, metrics_dir=None, renderer=renderer)
         problems.extend(f"{item.nodeid}: {p}" for p in build_plan(ctx).problems)
     return list(dict.fromkeys(problems))
 

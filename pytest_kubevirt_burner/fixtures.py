@@ -8,15 +8,19 @@ from typing import Any
 import pytest
 
 from . import report
+from .cluster import ClusterClient
 from .interrupt import cleanup_command
+from .jobrun import job_context, run_in_session
 from .jobs.context import JobContext
-from .jobs.result import JobResult
-from .jobs.runner import JobFailed, cleanup_run, new_result, run_job
-from .jobs.watches import resilient_watches
-from .jobspec import JobSpecError
+from .jobs.runner import cleanup_run
+from .jobspec import JobSpecError, dns1123
 from .markers import job_for_item
 from .measurements import slos_for_item
+from .recording import record
+from .results import JobResult
 from .session import SESSION_KEY, BurnerSession
+from .sim.process import SimProcess
+from .templates import TemplateRenderer
 
 
 def _session(request: pytest.FixtureRequest) -> BurnerSession:
@@ -30,12 +34,7 @@ class Burner:
         self._session = session
         self._item = item
         self.results: list[JobResult] = []
-        self._cleanups: list[tuple[JobContext, list[tuple[str, str]]]] = []
-
-    def _renderer(self) -> Any:
-        from .templates import TemplateRenderer
-
-        return TemplateRenderer(self._item.path.parent)
+        self._cleanups: list[tuple[JobContext, JobResult]] = []
 
     def run(self, **overrides: Any) -> JobResult:
         """Run the job (markers, with ``overrides`` applied) and return its result."""
@@ -50,48 +49,29 @@ class Burner:
                 "@pytest.mark.density(...)",
                 pytrace=False,
             )
-        spec = spec.scaled(session.run.scale)
         if session.observability.stop_reason and spec.job_type == "create":
             pytest.skip(f"density jobs stopped: {session.observability.stop_reason}")
-        client = session.client()
-        ctx = JobContext(
-            spec=spec,
-            client=client,
-            renderer=self._renderer(),
-            uuid=session.run.uuid,
-            runid=session.runid,
+        ctx = job_context(
+            session,
+            spec,
+            self._item.path.parent,
             metrics_dir=session.metrics_directory(),
-            clock=session.run.latency_clock,
-            metadata=session.metadata(),
             slos=slos_for_item(self._item),
             progress=report.progress_for(self._item.config, spec.name),
         )
-        result = new_result(ctx, dry_run=session.run.dry_run)
-        self.results.append(result)
-        session.results.append(result)
-        failure = ""
-        session.interrupts.track(ctx.stop)
-        try:
-            run_job(ctx, resilient_watches(client), result)
-        except JobSpecError as exc:
-            failure = str(exc)
-        except JobFailed as exc:
-            result.errors.append(str(exc))
-            failure = "\n".join([str(exc), *result.slo_breaches])
-        except BaseException:
-            ctx.stop.set()
-            raise
-        finally:
-            session.interrupts.untrack(ctx.stop)
-            if spec.job_type == "create" and spec.cleanup and not result.dry_run:
-                self._cleanups.append((ctx, [(av, k) for k, av in result.kinds.items()]))
-            if not session.interrupts.interrupted:
-                failure = "\n".join(filter(None, [failure, *self._observe(result)]))
-        if failure:  # outside the except block: no "during handling" chain in the report
-            pytest.fail(failure, pytrace=False)
-        if result.slo_breaches:
-            pytest.fail("\n".join(result.slo_breaches), pytrace=False)
+        run = run_in_session(session, ctx, started=self._started)
+        result = run.result
+        failure = list(run.failure)
+        if not session.interrupts.interrupted:
+            failure += self._observe(result)
+        if failure:
+            pytest.fail("\n".join(failure), pytrace=False)
         return result
+
+    def _started(self, ctx: JobContext, result: JobResult) -> None:
+        self.results.append(result)
+        if ctx.spec.job_type == "create" and ctx.spec.cleanup and not result.dry_run:
+            self._cleanups.append((ctx, result))
 
     def _observe(self, result: JobResult) -> list[str]:
         """Metrics and alerts of the job's window; lines of error/critical alerts."""
@@ -111,7 +91,8 @@ class Burner:
         cleanups, self._cleanups = self._cleanups, []
         if self._session.interrupts.interrupted:
             return
-        for ctx, kinds in reversed(cleanups):
+        for ctx, result in reversed(cleanups):
+            kinds = [(av, k) for k, av in result.kinds.items()]
             try:
                 remaining = cleanup_run(ctx, kinds)
                 problem = f"{remaining} objects still present" if remaining else ""
@@ -140,30 +121,26 @@ def burner(request: pytest.FixtureRequest) -> Iterator[Burner]:
 
 
 @pytest.fixture(scope="session")
-def kube_client(request: pytest.FixtureRequest) -> Any:
+def kube_client(request: pytest.FixtureRequest) -> ClusterClient:
     """The session's rate-limit-aware cluster client (plain dicts in and out)."""
     return _session(request).client()
 
 
 @pytest.fixture(scope="session")
-def kube_sim(request: pytest.FixtureRequest) -> Any:
+def kube_sim(request: pytest.FixtureRequest) -> SimProcess:
     """The session's simulated cluster (started on first use): url, kubeconfig, ground truth."""
     return _session(request).simulator()
 
 
 @pytest.fixture
-def template_renderer(request: pytest.FixtureRequest) -> Any:
+def template_renderer(request: pytest.FixtureRequest) -> TemplateRenderer:
     """A sandboxed template renderer rooted at the test file's directory."""
-    from .templates import TemplateRenderer
-
     return TemplateRenderer(request.node.path.parent)
 
 
 @pytest.fixture
 def latency_recorder(request: pytest.FixtureRequest) -> Callable[..., Any]:
     """Factory: ``with latency_recorder("podLatency", label_selector="app=x") as rec:``."""
-    from .jobspec import dns1123
-    from .recording import record
 
     def start(
         names: str | Sequence[str],

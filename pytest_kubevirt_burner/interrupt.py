@@ -3,9 +3,9 @@
 The first SIGINT or SIGTERM sets the stop event of every running job (worker threads stop
 creating) and raises KeyboardInterrupt in the main thread, once; inside a ``critical()`` section
 (results being written) the KeyboardInterrupt is deferred to the end of the section. pytest then
-ends the session with exit code 2, and ``cleanup_after_interrupt`` deletes what this run created,
-selected only by this run's uuid label. A second signal skips (or aborts) that cleanup; the
-leftovers and the command that removes them are printed.
+ends the session with exit code 2, and ``jobs.cleanup.cleanup_after_interrupt`` deletes what this
+run created, selected only by this run's uuid label. A second signal skips (or aborts) that
+cleanup; the leftovers and the command that removes them are printed.
 """
 
 from __future__ import annotations
@@ -13,14 +13,11 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
-CLEANUP_QPS = 20.0
-CLEANUP_BURST = 20
-CLEANUP_TIMEOUT = 300.0
 
 _current: InterruptHandler | None = None
 
@@ -147,75 +144,3 @@ def cleanup_command(uuid: str, kube_config: str | None, kube_context: str | None
     if kube_context:
         cmd += f" --kube-context {kube_context}"
     return cmd
-
-
-def _created(results: list[Any]) -> tuple[dict[str, int], list[tuple[str, str]]]:
-    counts: dict[str, int] = {}
-    kinds: dict[str, str] = {}
-    for result in results:
-        if getattr(result, "dry_run", False) or result.job_type not in ("create", "kubevirt"):
-            continue
-        for kind, n in result.created.items():
-            counts[kind] = counts.get(kind, 0) + n
-        kinds.update(result.kinds)
-    return counts, sorted((av, k) for k, av in kinds.items())
-
-
-def cleanup_after_interrupt(
-    handler: InterruptHandler,
-    results: list[Any],
-    client: Callable[[], Any] | None,
-    uuid: str,
-    target: tuple[str | None, str | None],
-    keep: bool,
-    write: Callable[[str], None],
-) -> None:
-    """After an interrupted session: delete everything labelled with this run's uuid.
-
-    ``client`` returns the session's ClusterClient (None when no cluster was used); ``target``
-    is (kubeconfig path, context) for the printed command. Never raises.
-    """
-    counts, kinds = _created(results)
-    if client is None or not kinds:  # no create job started (kinds are known from preflight)
-        return
-    what = ", ".join(f"{k}: {n}" for k, n in sorted(counts.items())) or "namespaces only"
-    command = cleanup_command(uuid, *target)
-    if keep or handler.skip_cleanup:
-        why = "--burner-keep-on-interrupt" if keep else "second signal"
-        write(
-            f"kubevirt-burner: cleanup skipped ({why}); this run's objects are left on the "
-            f"cluster (created: {what}); remove them with: {command}"
-        )
-        return
-    from .cluster.errors import ClusterError
-    from .cluster.ratelimit import TokenBucket
-    from .jobs.cleanup import delete_labelled, this_run_selector
-
-    write(f"kubevirt-burner: interrupted; deleting this run's objects (uuid {uuid}: {what})")
-    try:
-        with handler.cleaning():
-            report = delete_labelled(
-                client(),
-                this_run_selector(uuid),
-                kinds,
-                TokenBucket(CLEANUP_QPS, CLEANUP_BURST),
-                CLEANUP_TIMEOUT,
-                handler.cleanup_stop,
-            )
-    except KeyboardInterrupt:
-        report = None
-    except (ClusterError, OSError) as exc:
-        write(f"kubevirt-burner: cleanup failed: {exc}; remove the leftovers with: {command}")
-        return
-    if report is None or handler.skip_cleanup:
-        write(
-            f"kubevirt-burner: cleanup aborted (second signal); this run's objects may be left "
-            f"on the cluster (created: {what}); remove them with: {command}"
-        )
-    elif report.remaining:
-        write(
-            f"kubevirt-burner: {report.remaining} objects of this run are still being deleted; "
-            f"check or finish with: {command}"
-        )
-    else:
-        write(f"kubevirt-burner: deleted this run's objects ({report.deleted} delete requests)")

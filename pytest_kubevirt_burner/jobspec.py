@@ -4,21 +4,41 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, Field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from .cluster.ratelimit import DEFAULT_BURST, DEFAULT_QPS
+from .cluster.verbs import PatchType
 from .durations import parse_duration
+from .errors import JobSpecError
+from .jobfields import (
+    JOB_FIELDS,
+    JOB_SPEC_FIELDS,
+    ChurnSpec,
+    JobSpec,
+    JobType,
+    ObjectSpec,
+    WaitOptions,
+    field_table,
+    field_table_markdown,
+)
 
-JobType = Literal["create", "delete", "patch", "read", "kubevirt"]
+__all__ = [  # re-exported: the job model lives in jobfields.py, the errors in errors.py
+    "JOB_FIELDS",
+    "JOB_SPEC_FIELDS",
+    "ChurnSpec",
+    "JobSpec",
+    "JobSpecError",
+    "JobType",
+    "ObjectSpec",
+    "WaitOptions",
+    "field_table",
+    "field_table_markdown",
+]
+
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-PATCH_TYPES = {
-    "json": "application/json-patch+json",
-    "merge": "application/merge-patch+json",
-    "strategic": "application/strategic-merge-patch+json",
-    "apply": "application/apply-patch+yaml",
-}
 EXECUTION_MODES = ("parallel", "sequential")
 # kube-burner's kubeVirtOp values; VMI-level ops may target a VirtualMachineInstance kind
 KUBEVIRT_OPS = (
@@ -36,105 +56,6 @@ CHURN_MODES = ("namespaces", "objects")
 CHURN_KEYS = ("cycles", "percent", "duration", "delay", "delete_delay", "mode")
 
 
-class JobSpecError(ValueError):
-    """A marker or config value is wrong; the message is one line naming what and where."""
-
-
-@dataclass(frozen=True)
-class WaitOptions:
-    """Override of what the waiter watches for an object (kube-burner's waitOptions)."""
-
-    api_version: str | None = None
-    kind: str | None = None
-    label_selector: dict[str, str] = field(default_factory=dict)
-    custom_status_paths: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class ObjectSpec:
-    """One entry of a job's ``objects`` list."""
-
-    template: Path | None = None
-    replicas: int = 1
-    input_vars: dict[str, Any] = field(default_factory=dict)
-    run_once: bool = False
-    wait: bool = True
-    wait_options: WaitOptions = field(default_factory=WaitOptions)
-    churn: bool = True
-    # delete / patch / read / kubevirt targets
-    kind: str | None = None
-    api_version: str | None = None
-    label_selector: dict[str, str] = field(default_factory=dict)
-    patch_type: str | None = None
-    kubevirt_op: str | None = None
-
-
-@dataclass(frozen=True)
-class ChurnSpec:
-    """kube-burner's churnConfig: delete and re-create a share of a create job, in cycles."""
-
-    cycles: int = 0
-    percent: int = 10
-    duration: float = 0.0
-    delay: float = 0.0
-    delete_delay: float = 0.0
-    mode: str = "namespaces"
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """A job: kube-burner's job fields in snake_case, validated and normalised."""
-
-    name: str
-    job_type: JobType = "create"
-    objects: tuple[ObjectSpec, ...] = ()
-    iterations: int = 1
-    job_iteration_delay: float = 0.0
-    job_pause: float = 0.0
-    qps: float = 5.0
-    burst: int = 10
-    namespace: str = ""
-    namespaced_iterations: bool = True
-    iterations_per_namespace: int = 1
-    pre_create_namespaces: bool = False
-    namespace_labels: dict[str, str] = field(default_factory=dict)
-    namespace_annotations: dict[str, str] = field(default_factory=dict)
-    cleanup: bool = True
-    pod_wait: bool = False
-    wait_when_finished: bool = True
-    wait_for: tuple[str, ...] = ()
-    max_wait_timeout: float = 4 * 3600.0
-    wait_for_deletion: bool = True
-    verify_objects: bool = True
-    error_on_verify: bool = True
-    execution_mode: str = "parallel"
-    object_delay: float = 0.0
-    object_wait: bool = False
-    skip_indexing: bool = False
-    default_missing_keys_with_zero: bool = False
-    churn: ChurnSpec | None = None
-
-    def scaled(self, factor: float) -> JobSpec:
-        """This job with its iterations (or, for one iteration, replicas) multiplied by factor."""
-        if factor == 1.0:
-            return self
-        if self.iterations > 1:
-            return replace(self, iterations=max(1, round(self.iterations * factor)))
-        objs = tuple(replace(o, replicas=max(1, round(o.replicas * factor))) for o in self.objects)
-        return replace(self, objects=objs)
-
-    def expected_count(self, obj: ObjectSpec) -> int:
-        """How many copies of ``obj`` (per rendered document) the job creates."""
-        return obj.replicas if obj.run_once else obj.replicas * self.iterations
-
-    def namespace_for(self, iteration: int) -> str:
-        """Namespace of ``iteration`` (kube-burner's naming)."""
-        if not self.namespaced_iterations:
-            return self.namespace
-        return f"{self.namespace}-{iteration // self.iterations_per_namespace}"
-
-
-JOB_FIELDS = {f.name for f in fields(JobSpec)} - {"job_type", "objects"}
 OBJECT_FIELDS = {f.name for f in fields(ObjectSpec)} | {"object_template"}
 SHORTHAND = {
     "template",
@@ -150,7 +71,6 @@ SHORTHAND = {
     "wait_options",
     "kubevirt_op",
 }
-DEFAULT_QPS, DEFAULT_BURST = 5.0, 10
 
 
 def dns1123(name: str) -> str:
@@ -260,7 +180,7 @@ def build_object(
             raise chk.fail(f"objects[{index}] needs a 'kind'")
         if not selector:
             raise chk.fail(f"objects[{index}] needs a non-empty 'label_selector'")
-    patch_type = raw.get("patch_type")
+    patch_type: PatchType | None = None
     op = raw.get("kubevirt_op")
     api_version = raw.get("api_version")
     if job_type == "kubevirt":
@@ -268,12 +188,13 @@ def build_object(
     elif op is not None:
         raise chk.fail(f"objects[{index}].kubevirt_op is only valid in a kubevirt job")
     if job_type == "patch":
-        if patch_type not in PATCH_TYPES and patch_type not in PATCH_TYPES.values():
+        try:
+            patch_type = PatchType.parse(raw.get("patch_type"))
+        except ValueError:
             raise chk.fail(
-                f"objects[{index}].patch_type must be one of {', '.join(PATCH_TYPES)}, "
-                f"got {patch_type!r}"
-            )
-        patch_type = PATCH_TYPES.get(str(patch_type), str(patch_type))
+                f"objects[{index}].patch_type must be one of "
+                f"{', '.join(p.short for p in PatchType)}, got {raw.get('patch_type')!r}"
+            ) from None
     return ObjectSpec(
         template=template,
         replicas=chk.integer(f"objects[{index}].replicas", raw.get("replicas", 1)),
@@ -360,14 +281,14 @@ def build_job(
             f"give either 'objects=[...]' or the one-object shorthand, not both "
             f"(found {', '.join(sorted(short))})"
         )
+    if raw_objects is None and not short:  # objects=[] is a no-op job, as in kube-burner
+        raise chk.fail("the job has no objects: give 'template=' or 'objects=[...]'")
     if raw_objects is None:
-        raw_objects = [short] if short else []
+        raw_objects = [short]
     if not isinstance(raw_objects, list | tuple) or not all(
         isinstance(o, dict) for o in raw_objects
     ):
         raise chk.fail("'objects' must be a list of mappings")
-    if not raw_objects:
-        raise chk.fail("the job has no objects: give 'template=' or 'objects=[...]'")
     objects = tuple(
         build_object(chk, dict(o), base_dir, job_type, i) for i, o in enumerate(raw_objects)
     )
@@ -402,47 +323,38 @@ def build_job(
         raise chk.fail(
             "churn mode 'namespaces' needs namespaced_iterations=True; use mode 'objects'"
         )
-    iterations = chk.integer("iterations", kwargs.get("iterations", 1), minimum=1)
-    per_ns = chk.integer("iterations_per_namespace", kwargs.get("iterations_per_namespace", 1), 1)
+    values = {
+        f.name: _checked(chk, f, kwargs) for f in JOB_SPEC_FIELDS if f.metadata["kind"] in _CHECKS
+    }
+    if job_type == "delete":
+        values["iterations"] = 1
+    when_finished = kwargs.get("wait_when_finished", job_type != "delete")
     return JobSpec(
         name=name,
         job_type=job_type,
         objects=objects,
-        iterations=1 if job_type == "delete" else iterations,
-        job_iteration_delay=chk.duration(
-            "job_iteration_delay", kwargs.get("job_iteration_delay", 0)
-        ),
-        job_pause=chk.duration("job_pause", kwargs.get("job_pause", 0)),
         qps=qps if qps > 0 else DEFAULT_QPS,
         burst=burst if burst > 0 else DEFAULT_BURST,
         namespace=namespace,
-        namespaced_iterations=chk.boolean(
-            "namespaced_iterations", kwargs.get("namespaced_iterations", True)
-        ),
-        iterations_per_namespace=per_ns,
-        pre_create_namespaces=chk.boolean(
-            "pre_create_namespaces", kwargs.get("pre_create_namespaces", False)
-        ),
-        namespace_labels=chk.string_map("namespace_labels", kwargs.get("namespace_labels", {})),
-        namespace_annotations=chk.string_map(
-            "namespace_annotations", kwargs.get("namespace_annotations", {})
-        ),
-        cleanup=chk.boolean("cleanup", kwargs.get("cleanup", True)),
-        pod_wait=chk.boolean("pod_wait", kwargs.get("pod_wait", False)),
-        wait_when_finished=chk.boolean(
-            "wait_when_finished", kwargs.get("wait_when_finished", job_type != "delete")
-        ),
+        wait_when_finished=chk.boolean("wait_when_finished", when_finished),
         wait_for=tuple(wait_for),
-        max_wait_timeout=chk.duration("max_wait_timeout", kwargs.get("max_wait_timeout", "4h")),
-        wait_for_deletion=chk.boolean("wait_for_deletion", kwargs.get("wait_for_deletion", True)),
-        verify_objects=chk.boolean("verify_objects", kwargs.get("verify_objects", True)),
-        error_on_verify=chk.boolean("error_on_verify", kwargs.get("error_on_verify", True)),
         execution_mode=mode,
-        object_delay=chk.duration("object_delay", kwargs.get("object_delay", 0)),
-        object_wait=chk.boolean("object_wait", kwargs.get("object_wait", False)),
-        skip_indexing=chk.boolean("skip_indexing", kwargs.get("skip_indexing", False)),
-        default_missing_keys_with_zero=chk.boolean(
-            "default_missing_keys_with_zero", kwargs.get("default_missing_keys_with_zero", False)
-        ),
         churn=churn,
+        **values,
     )
+
+
+_CHECKS = ("int", "bool", "duration", "string_map")
+
+
+def _checked(chk: _Checker, f: Field[Any], kwargs: dict[str, Any]) -> Any:
+    """The validated value of JobSpec field ``f`` from ``kwargs`` (its default when absent)."""
+    kind, key = f.metadata["kind"], f.name
+    raw = kwargs.get(key, {} if f.default is MISSING else f.default)
+    if kind == "int":
+        return chk.integer(key, raw, minimum=f.metadata["minimum"])
+    if kind == "bool":
+        return chk.boolean(key, raw)
+    if kind == "duration":
+        return chk.duration(key, raw)
+    return chk.string_map(key, raw)

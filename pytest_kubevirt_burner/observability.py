@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from .durations import parse_duration
-from .jobs.result import JobResult
 from .metrics.collect import JobWindow
 from .metrics.pipeline import JobObservation, ObservabilityPipeline, SessionObservation
 from .metrics.profiles import ProfileError
 from .metrics.prometheus import PrometheusClient, PrometheusError
+from .results import JobResult
 
 
 def _opt(config: pytest.Config, dest: str, ini: str | None = None) -> Any:

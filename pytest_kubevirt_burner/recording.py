@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from .cluster.watch import ResilientWatch
-from .jobs.result import Quantiles
 from .jobs.watches import forward
 from .measurements import MeasurementSet
+from .results import Quantiles
 
 
 class LatencyRecording:

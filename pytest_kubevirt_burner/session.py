@@ -10,12 +10,16 @@ from typing import Any
 
 import pytest
 
-from .interrupt import InterruptHandler, cleanup_after_interrupt
-from .jobs.result import JobResult
+from .cluster import ApiError, ClusterClient, ClusterError, resolve_target
+from .interrupt import InterruptHandler
+from .jobs.cleanup import cleanup_after_interrupt
 from .observability import Observability
 from .options import RunConfig
+from .results import JobResult
+from .sim.process import SimProcess
+from .stashkeys import SESSION_KEY
 
-SESSION_KEY = pytest.StashKey["BurnerSession"]()
+__all__ = ["SESSION_KEY", "BurnerSession"]  # SESSION_KEY lives in the leaf stashkeys.py
 
 
 class BurnerSession:
@@ -26,18 +30,16 @@ class BurnerSession:
         self.run = run
         self.runid = str(uuidlib.uuid4())
         self.results: list[JobResult] = []
-        self._client: Any = None
-        self._sim: Any = None
+        self._client: ClusterClient | None = None
+        self._sim: SimProcess | None = None
         self.cluster_facts: dict[str, Any] = {}
         self.interrupts = InterruptHandler()
         self.observability = Observability(config)
 
     # --- simulator ------------------------------------------------------------------------
-    def simulator(self) -> Any:
+    def simulator(self) -> SimProcess:
         """The session's simulated cluster, started on first use."""
         if self._sim is None:
-            from .sim.process import SimProcess
-
             sim = SimProcess(nodes=self.run.kube_sim_nodes, profile=self.run.kube_sim_profile)
             try:
                 sim.start()
@@ -49,11 +51,9 @@ class BurnerSession:
         return self._sim
 
     # --- cluster --------------------------------------------------------------------------
-    def client(self) -> Any:
+    def client(self) -> ClusterClient:
         """The session's ClusterClient (connects on first use; UsageError on a bad target)."""
         if self._client is None:
-            from .cluster import ApiError, ClusterClient, ClusterError, resolve_target
-
             try:
                 if self.run.kube_sim:
                     target = resolve_target(str(self.simulator().kubeconfig), None)

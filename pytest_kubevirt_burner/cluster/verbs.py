@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
 from .discovery import ResourceInfo
 from .errors import ApiError
@@ -12,14 +13,31 @@ from .stats import StatsSink
 from .transport import Query, RetryPolicy
 
 Obj = dict[str, Any]
-PatchType = Literal["json", "merge", "strategic", "apply"]
 
-_PATCH_CONTENT_TYPES: dict[str, str] = {
-    "json": "application/json-patch+json",
-    "merge": "application/merge-patch+json",
-    "strategic": "application/strategic-merge-patch+json",
-    "apply": "application/apply-patch+yaml",
-}
+
+class PatchType(StrEnum):
+    """A PATCH flavour; its value is the request's Content-Type (kube-burner's ``patchType``)."""
+
+    JSON = "application/json-patch+json"
+    MERGE = "application/merge-patch+json"
+    STRATEGIC = "application/strategic-merge-patch+json"
+    APPLY = "application/apply-patch+yaml"
+
+    @classmethod
+    def parse(cls, value: object) -> PatchType:
+        """``merge`` or ``application/merge-patch+json`` -> PatchType.MERGE (ValueError else)."""
+        if isinstance(value, cls):
+            return value
+        text = str(value)
+        for member in cls:
+            if text in (member.value, member.short):
+                return member
+        raise ValueError(f"unknown patch type {value!r} ({', '.join(m.short for m in cls)})")
+
+    @property
+    def short(self) -> str:
+        """``json``, ``merge``, ``strategic`` or ``apply``."""
+        return self.name.lower()
 
 
 class ResourceVerbs:
@@ -271,7 +289,7 @@ class ResourceVerbs:
         kind: str,
         name: str,
         body: Any,
-        patch_type: PatchType,
+        patch_type: PatchType | str,
         namespace: str | None = None,
         field_manager: str = "pytest-kubevirt-burner",
         force: bool = False,
@@ -281,15 +299,17 @@ class ResourceVerbs:
         limiter: TokenBucket | None = None,
         stats: StatsSink | None = None,
     ) -> Obj:
-        """PATCH with a json, merge, strategic-merge or server-side-apply body."""
-        if patch_type not in _PATCH_CONTENT_TYPES:
-            raise ValueError(f"unknown patch type {patch_type!r} (json, merge, strategic, apply)")
-        if patch_type == "json" and not isinstance(body, list):
+        """PATCH with a json, merge, strategic-merge or server-side-apply body.
+
+        ``patch_type`` is a PatchType or its short name (``merge``) or content type.
+        """
+        patch_type = PatchType.parse(patch_type)
+        if patch_type is PatchType.JSON and not isinstance(body, list):
             raise ValueError("a json patch body must be a list of operations")
         info = self.resource_for(api_version, kind)
         path = info.path(self._ns(info, namespace), name, subresource)
         query: Query = [("fieldManager", field_manager)]
-        if force and patch_type == "apply":
+        if force and patch_type is PatchType.APPLY:
             query.append(("force", "true"))
         if dry_run:
             query.append(("dryRun", "All"))
@@ -299,7 +319,7 @@ class ResourceVerbs:
             verb="patch",
             query=query,
             body=body,
-            content_type=_PATCH_CONTENT_TYPES[patch_type],
+            content_type=patch_type.value,
             limiter=limiter,
             stats=stats,
         )

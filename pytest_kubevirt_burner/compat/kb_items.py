@@ -19,14 +19,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from ..cluster import ClusterClient
+from ..indexers.elasticsearch import ElasticIndexer
+from ..jobrun import job_context, run_in_session
 from ..jobs.context import JobContext
 from ..jobs.preflight import build_plan
-from ..jobs.result import JobResult
-from ..jobs.runner import JobFailed, cleanup_run, new_result, run_job
+from ..jobs.runner import cleanup_run
 from ..jobs.watches import resilient_watches
-from ..jobspec import JobSpecError
+from ..results import JobResult
 from ..session import SESSION_KEY, BurnerSession
-from ..templates import TemplateRenderer
 from .kb_metrics import KbEndpoints, PrometheusEndpointError
 from .kube_burner import KbJob, KubeBurnerConfig, KubeBurnerConfigError, load, read_user_data
 from .preload import preload_images
@@ -157,20 +158,17 @@ class KubeBurnerPlugin:
         return self.cfg.metrics_directory
 
     def _context(self, job: KbJob, session: BurnerSession, metrics: bool = True) -> JobContext:
-        return JobContext(
-            spec=job.spec.scaled(session.run.scale),
-            client=session.client(),
-            renderer=TemplateRenderer(self.path.parent),
-            uuid=session.run.uuid,
-            runid=session.runid,
-            metrics_dir=self.metrics_directory(session) if metrics else None,
-            clock=session.run.latency_clock,
-            metadata=session.metadata(),
-            slos=list(job.slos),
-            measurements=list(job.measurements),
+        indexed = metrics and not job.skip_indexing
+        return job_context(
+            session,
+            job.spec,
+            self.path.parent,
+            metrics_dir=self.metrics_directory(session) if indexed else None,
+            slos=job.slos,
+            measurements=job.measurements,
         )
 
-    def _health(self, client: Any) -> None:
+    def _health(self, client: ClusterClient) -> None:
         if not self.cfg.cluster_health or self._health_checked:
             return
         self._health_checked = True
@@ -187,8 +185,6 @@ class KubeBurnerPlugin:
             pytest.skip(f"kube-burner jobs stopped: {self.endpoints.stop_reason}")
         session = self._session()
         ctx = self._context(job, session)
-        if job.skip_indexing:
-            ctx.metrics_dir = None
         dry_run = session.run.dry_run
         self._health(ctx.client)
         factory = resilient_watches(ctx.client)
@@ -199,24 +195,24 @@ class KubeBurnerPlugin:
                 )
             except RuntimeError as exc:
                 raise KubeBurnerJobFailed(str(exc)) from None
-        result = new_result(ctx, dry_run=dry_run)
-        session.results.append(result)
-        failure: list[str] = []
-        try:
-            run_job(ctx, factory, result)
-        except (JobFailed, JobSpecError) as exc:
-            result.errors.append(str(exc))
-            failure = [str(exc), *result.slo_breaches]
-        finally:
+        created: list[JobResult] = []
+
+        def started(_ctx: JobContext, result: JobResult) -> None:
             if job.spec.job_type == "create" and not dry_run:
+                created.append(result)
+
+        try:
+            run = run_in_session(session, ctx, started=started, watch_factory=factory)
+        finally:
+            for result in created:  # gc: right after the job, else at the end of the session
                 kinds = [(av, k) for k, av in result.kinds.items()]
                 if job.gc:
                     cleanup_run(ctx, kinds)
                 else:
                     self.created.append((ctx, kinds))
-        if not failure and result.slo_breaches:
-            failure = list(result.slo_breaches)
-        elif not failure and result.errors:
+        result = run.result
+        failure = list(run.failure)
+        if not failure and result.errors:
             failure = [f"{job.spec.name}: {len(result.errors)} errors; first: {result.errors[0]}"]
         if not job.skip_indexing:  # metrics and alerts of the job's window
             failure += self.endpoints.job_finished(result, session.metadata())
@@ -252,11 +248,6 @@ class KubeBurnerPlugin:
         )
         for ep in self.cfg.elastic:
             where = f"{ep.kind} {', '.join(ep.servers)} (index {ep.index})"
-            try:
-                from ..indexers.elasticsearch import ElasticIndexer
-            except ImportError:
-                self.lines.append(f"{where}: not indexed: Elasticsearch indexing unavailable")
-                continue
             try:
                 indexer = ElasticIndexer(
                     [_with_port(s) for s in ep.servers],

@@ -120,8 +120,10 @@ def job_kwargs(raw: dict[str, Any], where: str) -> tuple[JobType, dict[str, Any]
     if job_type == "delete":
         kwargs.pop("wait_when_finished", None)  # forced false
     objects = raw.get("objects")
-    if not isinstance(objects, list) or not objects:
-        raise ValueError(f"{where}: 'objects' must be a non-empty list")
+    if objects is None:
+        objects = []  # no objects: the job runs as a no-op, as in kube-burner
+    if not isinstance(objects, list):
+        raise ValueError(f"{where}: 'objects' must be a list")
     kwargs["objects"] = [_object(o, where, j) for j, o in enumerate(objects)]
     if job_type == "create":
         for j, obj in enumerate(kwargs["objects"]):

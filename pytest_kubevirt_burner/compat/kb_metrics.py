@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..jobs.result import JobResult
 from ..metrics.collect import JobWindow
 from ..metrics.pipeline import ObservabilityPipeline
 from ..metrics.profiles import ProfileError
 from ..metrics.prometheus import PrometheusClient, PrometheusError
+from ..results import JobResult
 from .kube_burner import PromEndpoint
 
 __all__ = ["KbEndpoints", "PrometheusEndpointError"]

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from ..jobfields import JOB_SPEC_FIELDS
+
 TOP_KEYS = ("metricsEndpoints", "global", "jobs")
 GLOBAL_KEYS = (
     "measurements",
@@ -27,45 +29,29 @@ GLOBAL_KEYS = (
 JOB_TYPES = {"create": "create", "delete": "delete", "patch": "patch", "read": "read"}
 JOB_TYPES["kubevirt"] = "kubevirt"
 
-# kube-burner job key -> JobSpec keyword (None: handled by the loader itself)
+# job keys the loader handles itself (or refuses), not mapped onto a JobSpec keyword
+LOADER_JOB_KEYS = (
+    "jobType",
+    "preLoadImages",
+    "preLoadPeriod",
+    "preLoadNodeLabels",
+    "churnConfig",
+    "skipIndexing",
+    "defaultMissingKeysWithZero",
+    "metricsAggregate",
+    "metricsClosing",
+    "gc",
+    "measurements",
+    "watchers",
+    "incrementalLoad",
+    "hooks",
+    "objects",
+)
+# kube-burner job key -> JobSpec keyword (None: handled by the loader itself); derived from the
+# one job-field table (the JobSpec fields' metadata)
 JOB_FIELDS: dict[str, str | None] = {
-    "name": "name",
-    "jobType": None,
-    "jobIterations": "iterations",
-    "jobIterationDelay": "job_iteration_delay",
-    "jobPause": "job_pause",
-    "qps": "qps",
-    "burst": "burst",
-    "namespace": "namespace",
-    "namespacedIterations": "namespaced_iterations",
-    "iterationsPerNamespace": "iterations_per_namespace",
-    "preCreateNamespaces": "pre_create_namespaces",
-    "cleanup": "cleanup",
-    "podWait": "pod_wait",
-    "waitWhenFinished": "wait_when_finished",
-    "maxWaitTimeout": "max_wait_timeout",
-    "waitForDeletion": "wait_for_deletion",
-    "verifyObjects": "verify_objects",
-    "errorOnVerify": "error_on_verify",
-    "preLoadImages": None,
-    "preLoadPeriod": None,
-    "preLoadNodeLabels": None,
-    "namespaceLabels": "namespace_labels",
-    "namespaceAnnotations": "namespace_annotations",
-    "churnConfig": None,
-    "skipIndexing": None,
-    "defaultMissingKeysWithZero": None,
-    "executionMode": "execution_mode",
-    "objectDelay": "object_delay",
-    "objectWait": "object_wait",
-    "metricsAggregate": None,
-    "metricsClosing": None,
-    "gc": None,
-    "measurements": None,
-    "watchers": None,
-    "incrementalLoad": None,
-    "hooks": None,
-    "objects": None,
+    **{f.metadata["kb"]: f.name for f in JOB_SPEC_FIELDS if f.metadata["kb"]},
+    **dict.fromkeys(LOADER_JOB_KEYS),
 }
 OBJECT_FIELDS: dict[str, str | None] = {
     "objectTemplate": "object_template",
@@ -146,10 +132,7 @@ UNSUPPORTED_MEASUREMENTS = (
     "pprof",
 )
 DURATION_KEYS = {
-    "jobIterationDelay",
-    "jobPause",
-    "maxWaitTimeout",
-    "objectDelay",
+    *(f.metadata["kb"] for f in JOB_SPEC_FIELDS if f.metadata["kind"] == "duration"),
     "preLoadPeriod",
     "duration",
     "delay",

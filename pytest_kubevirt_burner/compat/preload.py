@@ -12,7 +12,6 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from ..cluster.ratelimit import TokenBucket
 from ..jobs.cleanup import delete_labelled
 from ..jobs.context import JobContext, iter_replicas
 from ..jobs.waiters import ReadinessTracker, WaitTarget
@@ -98,7 +97,7 @@ def preload_images(
         return f"{ctx.spec.name}: preLoadImages: no images to pull"
     client, label = ctx.client, f"{PRELOAD_LABEL}={ctx.uuid}"
     namespace = f"preload-kube-burner-{random.randint(10000, 99999)}"
-    limiter = TokenBucket(ctx.spec.qps, ctx.spec.burst)
+    limiter = ctx.limiter
     ns = {
         "apiVersion": "v1",
         "kind": "Namespace",

@@ -19,14 +19,15 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from ..errors import JobFailed
 from ..jobspec import ChurnSpec
+from ..labels import INDEX, ITERATION, REPLICA
 from ..measurements import MeasurementSet
 from ..measurements.timeutil import ts_of
+from ..results import JobResult
 from .context import JobContext, iter_replicas
 from .create import CreateJob, verify
-from .labels import INDEX, ITERATION, REPLICA
 from .preflight import Plan
-from .result import JobResult
 from .waiters import ReadinessTracker
 from .watches import JobWatches, WatchFactory
 
@@ -248,8 +249,6 @@ def run_churn(
     watch_factory: WatchFactory,
 ) -> None:
     """Churn cycles until ``cycles`` or ``duration``; raises JobFailed when a cycle fails."""
-    from .runner import JobFailed  # runner calls this module
-
     spec, churn = ctx.spec, ctx.spec.churn
     assert churn is not None
     inventory, watches = _inventory_watches(ctx, plan, watch_factory)
@@ -310,8 +309,6 @@ def _wait_and_verify(
     cycle: int,
     errors_before: int,
 ) -> None:
-    from .runner import JobFailed  # runner calls this module
-
     spec = ctx.spec
     if tracker is not None and not tracker.wait(spec.max_wait_timeout, ctx.stop):
         if ctx.stop.is_set():

@@ -1,16 +1,22 @@
-"""Deleting what jobs created: only objects carrying our labels, rate-limited, waited for."""
+"""Deleting what jobs created: only objects carrying our labels, rate-limited, waited for.
+
+Also the session's cleanup after an interrupt (``cleanup_after_interrupt``), which deletes
+everything labelled with the run's uuid with a bucket of its own (no job is running then).
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from ..cluster.errors import ClusterError
 from ..cluster.ratelimit import TokenBucket
-from .labels import JOB, UUID
+from ..interrupt import InterruptHandler, cleanup_command
+from ..labels import JOB, UUID
+from ..results import JobResult
 
 
 @dataclass
@@ -103,3 +109,76 @@ def previous_runs_selector(job: str) -> str:
 def this_run_selector(uuid: str, job: str | None = None) -> str:
     """Objects of this run (optionally of one job only)."""
     return f"{UUID}={uuid}" + (f",{JOB}={job}" if job else "")
+
+
+CLEANUP_QPS = 20.0
+CLEANUP_BURST = 20
+CLEANUP_TIMEOUT = 300.0
+
+
+def _created(results: list[JobResult]) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    counts: dict[str, int] = {}
+    kinds: dict[str, str] = {}
+    for result in results:
+        if getattr(result, "dry_run", False) or result.job_type not in ("create", "kubevirt"):
+            continue
+        for kind, n in result.created.items():
+            counts[kind] = counts.get(kind, 0) + n
+        kinds.update(result.kinds)
+    return counts, sorted((av, k) for k, av in kinds.items())
+
+
+def cleanup_after_interrupt(
+    handler: InterruptHandler,
+    results: list[JobResult],
+    client: Callable[[], Any] | None,
+    uuid: str,
+    target: tuple[str | None, str | None],
+    keep: bool,
+    write: Callable[[str], None],
+) -> None:
+    """After an interrupted session: delete everything labelled with this run's uuid.
+
+    ``client`` returns the session's ClusterClient (None when no cluster was used); ``target``
+    is (kubeconfig path, context) for the printed command. Never raises.
+    """
+    counts, kinds = _created(results)
+    if client is None or not kinds:  # no create job started (kinds are known from preflight)
+        return
+    what = ", ".join(f"{k}: {n}" for k, n in sorted(counts.items())) or "namespaces only"
+    command = cleanup_command(uuid, *target)
+    if keep or handler.skip_cleanup:
+        why = "--burner-keep-on-interrupt" if keep else "second signal"
+        write(
+            f"kubevirt-burner: cleanup skipped ({why}); this run's objects are left on the "
+            f"cluster (created: {what}); remove them with: {command}"
+        )
+        return
+    write(f"kubevirt-burner: interrupted; deleting this run's objects (uuid {uuid}: {what})")
+    try:
+        with handler.cleaning():
+            report = delete_labelled(
+                client(),
+                this_run_selector(uuid),
+                kinds,
+                TokenBucket(CLEANUP_QPS, CLEANUP_BURST),
+                CLEANUP_TIMEOUT,
+                handler.cleanup_stop,
+            )
+    except KeyboardInterrupt:
+        report = None
+    except (ClusterError, OSError) as exc:
+        write(f"kubevirt-burner: cleanup failed: {exc}; remove the leftovers with: {command}")
+        return
+    if report is None or handler.skip_cleanup:
+        write(
+            f"kubevirt-burner: cleanup aborted (second signal); this run's objects may be left "
+            f"on the cluster (created: {what}); remove them with: {command}"
+        )
+    elif report.remaining:
+        write(
+            f"kubevirt-burner: {report.remaining} objects of this run are still being deleted; "
+            f"check or finish with: {command}"
+        )
+    else:
+        write(f"kubevirt-burner: deleted this run's objects ({report.deleted} delete requests)")

@@ -1,4 +1,8 @@
-"""Everything a running job needs: spec, cluster client, renderer, run ids and the stop flag."""
+"""Everything a running job needs: spec, cluster client, renderer, run ids and the stop flag.
+
+The job's token bucket is built here, once per job (``JobContext.limiter``): every request the
+job sends, its cleanup and a kube-burner preload take their tokens from it.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..jobspec import JobSpec, JobSpecError, ObjectSpec
-from . import labels
+from .. import labels
+from ..cluster.client import ClusterClient
+from ..cluster.ratelimit import TokenBucket
+from ..cluster.stats import StatsSnapshot
+from ..errors import JobSpecError
+from ..jobspec import JobSpec, ObjectSpec
+from ..measurements.slo import Slo
+from .progress import ProgressSink
 
 
 class Renderer(Protocol):
@@ -34,7 +44,7 @@ class JobContext:
     """Shared state of one job run."""
 
     spec: JobSpec
-    client: Any  # cluster.client.ClusterClient
+    client: ClusterClient
     renderer: Renderer
     uuid: str
     runid: str
@@ -44,11 +54,14 @@ class JobContext:
     metrics_dir: Path | None = None
     clock: str = "client"
     metadata: dict[str, Any] = field(default_factory=dict)
-    slos: list[Any] = field(default_factory=list)
+    slos: list[Slo] = field(default_factory=list)
     measurements: list[str] | None = None  # None: the defaults for the job's kinds
-    log: Callable[[str], None] = lambda _msg: None
-    stats_before: Any = None  # the client's request counters when the job started
-    progress: Any = None  # a live progress display (jobs.progress.ProgressSink) or None
+    stats_before: StatsSnapshot | None = None  # the client's request counters at the start
+    progress: ProgressSink | None = None  # a live progress display
+    limiter: TokenBucket = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limiter = TokenBucket(self.spec.qps, self.spec.burst)
 
     @property
     def base_labels(self) -> dict[str, str]:

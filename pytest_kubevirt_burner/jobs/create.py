@@ -1,4 +1,7 @@
-"""The create job: namespaces, rate-limited creates from a worker pool, readiness, verification."""
+"""Creating a job's objects: namespaces, rate-limited creates from a worker pool, verification.
+
+The machinery of the create job type (jobs/density.py) and of its churn cycles (jobs/churn.py).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +14,10 @@ from functools import partial
 from typing import Any
 
 from ..cluster.errors import ApiError
-from ..cluster.ratelimit import TokenBucket
+from ..labels import selector
+from ..results import JobResult
 from .context import JobContext, iter_replicas, now_ns
-from .labels import selector
 from .preflight import Plan
-from .result import JobResult
 from .waiters import ReadinessTracker
 
 
@@ -29,7 +31,7 @@ class CreateJob:
         self.plan = plan
         self.result = result
         self.tracker = tracker
-        self.limiter = TokenBucket(ctx.spec.qps, ctx.spec.burst)
+        self.limiter = ctx.limiter
         self._lock = threading.Lock()
         self._created: Counter[str] = Counter()
         self._namespaces: set[str] = set()
@@ -147,14 +149,21 @@ class CreateJob:
         return any(ns for _, ns in self.plan.kinds.values())
 
     def _wait_iteration(self, iteration: int) -> None:
-        assert self.tracker is not None
-        done = iteration + 1
-        for kind in self.plan.expected:
-            per_iter = sum(o.replicas for o in self.ctx.spec.objects if not o.run_once)
-            self.tracker.set_expected(kind, min(self.plan.expected[kind], per_iter * done))
-        self.tracker.wait(self.ctx.spec.max_wait_timeout, self.ctx.stop)
-        for kind, count in self.plan.expected.items():
-            self.tracker.set_expected(kind, count)
+        """pod_wait: wait until the objects of iterations 0..iteration of waited kinds are ready."""
+        tracker = self.tracker
+        assert tracker is not None
+        spec, done = self.ctx.spec, iteration + 1
+        waited = {t.kind: t.expected for t in tracker.targets}
+        for kind, expected in waited.items():
+            own = self.plan.indices.get(kind, set())
+            per_iter = sum(
+                o.replicas for i, o in enumerate(spec.objects) if i in own and not o.run_once
+            )
+            once = max(0, expected - per_iter * spec.iterations)
+            tracker.set_expected(kind, min(expected, once + per_iter * done))
+        tracker.wait(spec.max_wait_timeout, self.ctx.stop)
+        for kind, expected in waited.items():
+            tracker.set_expected(kind, expected)
 
     def created(self) -> dict[str, int]:
         """Objects created so far, by kind."""

@@ -13,30 +13,28 @@ the end of the iteration (two operations on one VM at once would be refused by v
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ..cluster.ratelimit import TokenBucket
 from ..jobspec import ObjectSpec
-from ..measurements import MeasurementSet, default_measurements
+from ..labels import object_labels, selector
+from ..measurements import default_measurements
 from ..measurements.quantiles import summarize, to_quantiles
+from ..results import JobResult
+from .base import JobBase
 from .context import JobContext, now_ns
 from .kubevirt_ops import KUBEVIRT_API, VMIM_KIND, PendingOp, migration_object, send
 from .kubevirt_wait import OpTracker
-from .labels import object_labels, selector
-from .result import JobResult
 from .watches import JobWatches, WatchFactory
 
-# (ctx, measurement set, result, error) -> None: evaluates SLOs and writes quantiles + summary
-Finisher = Callable[[JobContext, MeasurementSet, JobResult, BaseException | None], None]
 COMPATIBLE = ("vmiLatency", "vmimLatency")
 OP_LATENCY = "kubevirtOp"
 
 
 def _targets(ctx: JobContext, obj: ObjectSpec) -> list[dict[str, Any]]:
     sel = selector(obj.label_selector)
-    items = ctx.client.list(obj.api_version or KUBEVIRT_API, obj.kind, label_selector=sel)
+    kind = obj.kind or "VirtualMachine"
+    items = ctx.client.list(obj.api_version or KUBEVIRT_API, kind, label_selector=sel)
     return sorted(items, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
 
 
@@ -68,23 +66,23 @@ def _measurement_names(ctx: JobContext) -> list[str]:
     return [n for n in names if n in COMPATIBLE]
 
 
-class KubevirtJob:
-    """One run of a kubevirt job; ops accumulate in ``self.ops`` even if it is interrupted."""
+class KubevirtJob(JobBase):
+    """kube-burner's ``kubevirt`` job type; ops accumulate in ``self.ops`` even if interrupted."""
 
-    def __init__(self, ctx: JobContext, result: JobResult, ms: MeasurementSet) -> None:
-        self.ctx = ctx
-        self.result = result
-        self.ms = ms
+    job_type = "kubevirt"
+
+    def __init__(self, ctx: JobContext, result: JobResult, watch_factory: WatchFactory) -> None:
+        super().__init__(ctx, result, watch_factory)
+        self.watches = JobWatches(watch_factory, "")  # the targets are not this run's objects
+        self.ms = self.open_measurements(_measurement_names(ctx), ignore_existing=True)
         self.tracker = OpTracker()
-        self.limiter = TokenBucket(ctx.spec.qps, ctx.spec.burst)
         self.ops: list[PendingOp] = []
         self._lock = threading.Lock()
 
     # -- watches ----------------------------------------------------------------------------------
-    def watches(self, factory: WatchFactory, listed: dict[int, list[dict[str, Any]]]) -> JobWatches:
+    def add_watches(self, listed: dict[int, list[dict[str, Any]]]) -> None:
         """Watches of the targeted VMs, their VMIs and launcher pods, and this job's migrations."""
-        ctx, tracker, ms = self.ctx, self.tracker, self.ms
-        watches = JobWatches(factory, "")
+        ctx, tracker, ms, watches = self.ctx, self.tracker, self.ms, self.watches
         vm_selectors = {
             selector(o.label_selector) for o in ctx.spec.objects if o.kind == "VirtualMachine"
         }
@@ -105,7 +103,6 @@ class KubevirtJob:
             watches.add(KUBEVIRT_API, VMIM_KIND, tracker.handler(VMIM_KIND), ctx.run_selector)
             if VMIM_KIND in kinds:
                 watches.add(KUBEVIRT_API, VMIM_KIND, ms.handler(VMIM_KIND), ctx.run_selector)
-        return watches
 
     # -- sending ----------------------------------------------------------------------------------
     def _send(self, op: PendingOp, kind: str, replica: int) -> None:
@@ -127,7 +124,9 @@ class KubevirtJob:
         uid = str(((created or {}).get("metadata") or {}).get("uid") or "") or None
         self.tracker.sent(op, uid)
         with self._lock:
-            self.result.created[op.op] = self.result.created.get(op.op, 0) + 1
+            self.result.operations[op.op] = self.result.operations.get(op.op, 0) + 1
+            if migration is not None and created is not None:
+                self.result.created[VMIM_KIND] = self.result.created.get(VMIM_KIND, 0) + 1
 
     def fire(self, pool: ThreadPoolExecutor, iteration: int, index: int) -> list[PendingOp]:
         """Send object ``index``'s op to every target (rate-limited); returns the ops."""
@@ -151,7 +150,7 @@ class KubevirtJob:
                 inputs=dict(obj.input_vars),
                 wait=obj.wait,
             )
-            self.limiter.wait()
+            ctx.limiter.wait()
             if ctx.stop.is_set():
                 break
             ops.append(op)
@@ -161,21 +160,40 @@ class KubevirtJob:
 
     def wait(self, ops: list[PendingOp]) -> None:
         """Wait for every op of ``ops`` whose object waits; raise on timeout or interruption."""
-        from .runner import JobFailed  # runner dispatches to this module
-
         waited = [op for op in ops if op.wait]
         spec = self.ctx.spec
         if not self.tracker.wait(waited, spec.max_wait_timeout, self.ctx.stop):
             if self.ctx.stop.is_set():
                 raise KeyboardInterrupt
-            raise JobFailed(
-                f"{spec.name}: operations not complete after max_wait_timeout "
+            raise self.fail(
+                f"operations not complete after max_wait_timeout "
                 f"({spec.max_wait_timeout:g}s): {self.tracker.report(waited)}"
             )
         self.tracker.forget(ops)
 
     # -- the job ----------------------------------------------------------------------------------
     def run(self) -> None:
+        """List the targets, start the watches, send every op and fail when one failed."""
+        ctx = self.ctx
+        listed = {i: _targets(ctx, o) for i, o in enumerate(ctx.spec.objects)}
+        self.add_watches(listed)
+        self.watches.start()
+        self.ms.watches_synced()
+        self.send_all()
+        failed = [op for op in self.ops if op.error is not None]
+        if failed:
+            raise self.fail(
+                f"{len(failed)} of {len(self.ops)} operations failed; first: {failed[0].error}"
+            )
+        self.result.verified = True
+
+    def finish(self, error: BaseException | None) -> None:
+        """Op counts and latencies into the result, then the shared finishing."""
+        self.watches.stop()
+        self.summarise()
+        super().finish(error)
+
+    def send_all(self) -> None:
         """Every iteration, every object, as the execution mode says."""
         ctx, spec = self.ctx, self.ctx.spec
         sequential = spec.execution_mode == "sequential"
@@ -213,44 +231,3 @@ class KubevirtJob:
             missing = sum(1 for op in self.ops if op.op == name and op.done_ns is None and op.wait)
             key = f"{OP_LATENCY}.{name}.Completed"
             result.quantiles[key] = to_quantiles(key, summarize(values, missing), "client")
-
-
-def run_kubevirt(
-    ctx: JobContext, result: JobResult, watch_factory: WatchFactory, finish: Finisher
-) -> None:
-    """Run the kubevirt job of ``ctx`` into ``result``; raises JobFailed on failure."""
-    from .runner import JobFailed  # runner dispatches to this module
-
-    ms = MeasurementSet(
-        _measurement_names(ctx),
-        job_name=ctx.spec.name,
-        uuid=ctx.uuid,
-        metrics_dir=ctx.metrics_dir,
-        metadata=ctx.metadata,
-        clock=ctx.clock,
-        ignore_existing=True,
-    )
-    job = KubevirtJob(ctx, result, ms)
-    listed = {i: _targets(ctx, o) for i, o in enumerate(ctx.spec.objects)}
-    watches = job.watches(watch_factory, listed)
-    error: BaseException | None = None
-    try:
-        watches.start()
-        ms.watches_synced()
-        job.run()
-        failed = [op for op in job.ops if op.error is not None]
-        if failed:
-            raise JobFailed(
-                f"{ctx.spec.name}: {len(failed)} of {len(job.ops)} operations failed; first: "
-                f"{failed[0].error}"
-            )
-        result.verified = True
-    except BaseException as exc:
-        error = exc
-        raise
-    finally:
-        watches.stop()
-        job.summarise()
-        op_quantiles = dict(result.quantiles)
-        finish(ctx, ms, result, error)
-        result.quantiles.update(op_quantiles)

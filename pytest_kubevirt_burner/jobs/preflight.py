@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..jobspec import JobSpec
+from ..labels import INDEX
 from .context import JobContext
-from .labels import INDEX
 from .readiness import validate_status_path
 
 

@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..jobs.result import JobResult
+from ..jobfields import JOB_SPEC_FIELDS
+from ..results import JobResult
 from .timeutil import format_ts
 
 NS_PER_S = 1_000_000_000
 # JobSpec fields that kube-burner serialises as time.Duration (integer nanoseconds)
-DURATION_FIELDS = frozenset(
-    {"job_iteration_delay", "job_pause", "max_wait_timeout", "object_delay"}
-)
+DURATION_FIELDS = frozenset(f.name for f in JOB_SPEC_FIELDS if f.metadata["kind"] == "duration")
 
 
 def camel(name: str) -> str:
@@ -120,6 +119,8 @@ def job_summary_document(
                 "verified": result.verified,
             }
         )
+        if result.operations:  # requests of delete, patch, read and kubevirt jobs, by verb/op
+            doc["operations"] = dict(result.operations)
         if result.churn_started_at is not None:
             doc["churnStartTimestamp"] = format_ts(round(result.churn_started_at * NS_PER_S))
             doc["churnEndTimestamp"] = format_ts(round((result.churn_ended_at or 0) * NS_PER_S))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import Any, TypeVar
 
-from ..jobs.result import Quantiles
+from ..results import Quantiles
 from .timeutil import format_ts, to_ms
 
 T = TypeVar("T")

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ..jobs.result import JobResult, Quantiles
+from ..results import JobResult, Quantiles
 from .base import Obj, Recorder, WatchSpec
 from .documents import job_summary_document
 from .quantiles import to_quantiles
@@ -93,6 +93,7 @@ class MeasurementSet:
         self._writers: dict[str, ArrayFileWriter] = {}
         self._lock = threading.Lock()
         self._done: set[str] = set()  # finalisation stages already completed
+        self.written: list[Obj] = []  # quantile and jobSummary documents written by finalize
         self._quantiles: dict[str, Quantiles] | None = None
         self.finalized = False
         self._complete = False
@@ -220,6 +221,11 @@ class MeasurementSet:
     def _write_quantiles(self, rec: Recorder) -> None:
         docs = rec.quantile_documents(time.time_ns())
         write_json_array(self._path(rec.prefix, quantiles=True), docs)
+        self.written.extend(docs)
+
+    def _append_summary(self, path: Path, summary: Obj) -> None:
+        append_job_summary(path, summary)
+        self.written.append(summary)
 
     def _summary(
         self,
@@ -279,7 +285,7 @@ class MeasurementSet:
             )
             self._stage(
                 "summary",
-                lambda: append_job_summary(directory / JOB_SUMMARY_FILE, summary),
+                partial(self._append_summary, directory / JOB_SUMMARY_FILE, summary),
                 failures,
             )
         if self._quantiles is None:

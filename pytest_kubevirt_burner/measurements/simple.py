@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import ClassVar
 
-from ..jobs.labels import ITERATION, REPLICA
+from ..labels import ITERATION, REPLICA
 from .base import (
     DELETED,
     DONE,

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from ..durations import parse_duration
-from ..jobs.result import Quantiles
-from ..jobspec import JobSpecError
+from ..errors import JobSpecError
+from ..results import Quantiles, SloVerdict
 from .recorder import REGISTRY, quantile_names
 from .vmi import OPERATIONS
 
@@ -174,38 +174,25 @@ def format_seconds(seconds: float) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".") + unit
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome of one threshold of one SLO."""
-
-    slo: Slo
-    metric: str
-    threshold: float
-    value: float | None
-    breached: bool
-    line: str
-    clock: str
-
-
 @dataclass
 class SloReport:
     """Every verdict of a job's SLOs; ``failed`` when a gate-mode SLO is breached."""
 
-    verdicts: list[Verdict] = field(default_factory=list)
+    verdicts: list[SloVerdict] = field(default_factory=list)
 
     @property
-    def breaches(self) -> list[Verdict]:
+    def breaches(self) -> list[SloVerdict]:
         """Breached verdicts (gate and report mode)."""
         return [v for v in self.verdicts if v.breached]
 
     @property
     def failed(self) -> bool:
         """Whether a gate-mode SLO is breached."""
-        return any(v.breached and v.slo.mode == "gate" for v in self.verdicts)
+        return any(v.fails_job for v in self.verdicts)
 
     def lines(self, mode: str | None = None) -> list[str]:
         """One line per breach (optionally only those of ``mode``)."""
-        return [v.line for v in self.breaches if mode is None or v.slo.mode == mode]
+        return [v.line for v in self.breaches if mode is None or v.mode == mode]
 
 
 def _unreached(q: Quantiles, metric: str) -> bool:
@@ -217,24 +204,52 @@ def _unreached(q: Quantiles, metric: str) -> bool:
     return rank > q.n
 
 
-def _judge(slo: Slo, metric: str, threshold: float, q: Quantiles | None, clock: str) -> Verdict:
+def _verdict(
+    slo: Slo,
+    metric: str,
+    threshold: float,
+    q: Quantiles | None,
+    clock: str,
+    value: float | None,
+    breached: bool,
+    line: str,
+) -> SloVerdict:
+    margin = None if value is None else threshold - value
+    return SloVerdict(
+        measurement=slo.measurement,
+        quantile=slo.quantile,
+        metric=metric,
+        threshold=threshold,
+        value=value,
+        passed=not breached,
+        margin=margin,
+        operation=slo.operation,
+        mode=slo.mode,
+        clock=clock,
+        n=q.n if q is not None else 0,
+        missing=q.missing if q is not None else 0,
+        line=line,
+    )
+
+
+def _judge(slo: Slo, metric: str, threshold: float, q: Quantiles | None, clock: str) -> SloVerdict:
     head = f"{slo.key} {LABEL[metric]}"
     limit = format_seconds(threshold)
     if q is None or q.n == 0:
         missing = f", missing={q.missing}" if q is not None else ""
         line = f"{head}: no samples > {limit} (n=0{missing}, {clock} clock)"
-        return Verdict(slo, metric, threshold, None, True, line, clock)
+        return _verdict(slo, metric, threshold, q, clock, None, True, line)
     counts = f"n={q.n}" + (f", missing={q.missing}" if q.missing else "") + f", {clock} clock"
     if _unreached(q, metric):
         line = (
             f"{head} = not reached by {q.missing} of {q.n + q.missing} objects > {limit} ({counts})"
         )
-        return Verdict(slo, metric, threshold, math.inf, True, line, clock)
+        return _verdict(slo, metric, threshold, q, clock, math.inf, True, line)
     value = float(getattr(q, metric))
     breached = round(value * 1e9) > round(threshold * 1e9)
     sign = ">" if breached else "<="
     line = f"{head} = {format_seconds(value)} {sign} {limit} ({counts})"
-    return Verdict(slo, metric, threshold, value, breached, line, clock)
+    return _verdict(slo, metric, threshold, q, clock, value, breached, line)
 
 
 def evaluate(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from typing import Any, ClassVar
 
-from ..jobs.labels import ITERATION, REPLICA
+from ..labels import ITERATION, REPLICA
 from .base import (
     DELETED,
     DONE,

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import pytest
 
+from .compare import CompareHooks
+from .junit import JunitHooks
 from .model import RESULTS_KEY, STATE_KEY, ReportState
-from .terminal import Progress
+from .summary import SummaryHooks
+from .terminal import Progress, TerminalHooks
 
 __all__ = ["RESULTS_KEY", "STATE_KEY", "Progress", "progress_for", "register"]
 
@@ -33,11 +36,6 @@ def register(config: pytest.Config) -> None:
     pm = config.pluginmanager
     if pm.get_plugin(PLUGIN_NAMES["terminal"]) is not None:
         return
-    from .compare import CompareHooks
-    from .junit import JunitHooks
-    from .summary import SummaryHooks
-    from .terminal import TerminalHooks
-
     compare = CompareHooks(config)  # parses --burner-regression first: fail before anything
     state = ReportState()
     config.stash[STATE_KEY] = state
@@ -46,15 +44,13 @@ def register(config: pytest.Config) -> None:
     pm.register(SummaryHooks(config, state), PLUGIN_NAMES["summary"])
     pm.register(TerminalHooks(config, state), PLUGIN_NAMES["terminal"])
     if html_active(config):
-        from .html import HtmlHooks
+        from .html import HtmlHooks  # numpy and matplotlib load only for an HTML report
 
         pm.register(HtmlHooks(config, state), PLUGIN_NAMES["html"])
 
 
 def progress_for(config: pytest.Config, job: str) -> Progress:
     """A live progress line for ``job`` (quiet when not on a terminal, under -q, or unwired)."""
-    from .terminal import TerminalHooks
-
     hooks = config.pluginmanager.get_plugin(PLUGIN_NAMES["terminal"])
     if isinstance(hooks, TerminalHooks):
         return hooks.progress(job)

@@ -29,6 +29,7 @@ from .model import (
     job_summaries,
     quantile_files,
     quantiles_from_docs,
+    run_settings,
     safe_read,
     views_for,
 )
@@ -242,8 +243,6 @@ class CompareHooks:
         )
 
     def _compare_item(self, item: pytest.Item) -> list[str]:
-        from .model import run_settings
-
         clock = run_settings(item.config)[1]
         lines: list[str] = []
         for view in views_for(item):

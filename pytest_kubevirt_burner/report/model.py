@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from ..jobs.result import JobResult, Quantiles
 from ..measurements.recorder import JOB_SUMMARY_FILE, REGISTRY
 from ..measurements.writer import read_json_array
+from ..results import JobResult, Quantiles, SloVerdict
+from ..stashkeys import SESSION_KEY
 
 Doc = dict[str, Any]
 
@@ -23,8 +24,6 @@ RESULTS_KEY = pytest.StashKey[list[JobResult]]()
 MEASUREMENT_OF_PREFIX = {cls.prefix: name for name, cls in REGISTRY.items()}
 STATS = ("P50", "P95", "P99", "min", "max", "avg")
 MAIN_KEYS = ("vmiLatency.VMIRunning", "podLatency.Ready")
-_PASS = {"pass", "passed", "ok", "true"}
-_WARN = {"report", "warn", "warning"}
 
 
 def fmt_s(value: float | None, unit: bool = True) -> str:
@@ -152,45 +151,18 @@ class SloEntry:
     key: str
     verdict: str
     line: str
+    detail: SloVerdict | None = None  # the structured verdict (threshold, value, margin...)
 
-
-def _normal_verdict(raw: Any) -> str:
-    if isinstance(raw, bool):
-        return "pass" if raw else "fail"
-    text = str(raw).strip().lower()
-    return "pass" if text in _PASS else "warn" if text in _WARN else "fail"
-
-
-def _entry(raw: Any) -> SloEntry | None:
-    if isinstance(raw, SloEntry):
-        return raw
-    if isinstance(raw, tuple | list) and len(raw) == 3:
-        return SloEntry(str(raw[0]), _normal_verdict(raw[1]), str(raw[2]))
-    slo = getattr(raw, "slo", None)
-    if slo is not None and hasattr(raw, "breached"):  # measurements.slo.Verdict
-        breached, mode = bool(raw.breached), getattr(slo, "mode", "gate")
-        verdict = "pass" if not breached else "fail" if mode == "gate" else "warn"
-        return SloEntry(str(slo.key), verdict, str(getattr(raw, "line", "")))
-    if isinstance(raw, str) and raw:
-        key = raw.split(" ", 1)[0]
-        ok = " <= " in raw and " > " not in raw.split(" (", 1)[0]
-        return SloEntry(key, "pass" if ok else "fail", raw)
-    return None
+    @classmethod
+    def of(cls, v: SloVerdict) -> SloEntry:
+        """The entry rendering one of a JobResult's verdicts."""
+        verdict = "pass" if v.passed else "fail" if v.mode == "gate" else "warn"
+        return cls(v.key, verdict, v.line, v)
 
 
 def slo_entries(result: JobResult) -> list[SloEntry]:
-    """The SLO outcomes of ``result`` from ``slo_lines`` (strings, tuples or Verdicts)."""
-    raw: Iterable[Any] = getattr(result, "slo_lines", None) or ()
-    breaches = set(getattr(result, "slo_breaches", None) or ())
-    out = []
-    for item in raw:
-        entry = _entry(item)
-        if entry is None:
-            continue
-        if entry.verdict == "fail" and isinstance(item, str) and breaches and item not in breaches:
-            entry = SloEntry(entry.key, "warn", entry.line)  # breached in report mode
-        out.append(entry)
-    return out
+    """The SLO outcomes of ``result``, passed ones too (as the job judged them)."""
+    return [SloEntry.of(v) for v in result.slo_verdicts]
 
 
 @dataclass
@@ -284,21 +256,6 @@ def build_view(
     )
 
 
-def marker_slo_entries(item: pytest.Item, result: JobResult, clock: str) -> list[SloEntry]:
-    """Every verdict (passed ones too) of the test's ``@pytest.mark.slo`` markers."""
-    quantiles = getattr(result, "all_quantiles", None)
-    if not quantiles or result.dry_run:
-        return []
-    from ..measurements.slo import SloError, evaluate, slos_for_item
-
-    try:
-        slos = slos_for_item(item)
-    except SloError:
-        return []
-    entries = (_entry(v) for v in evaluate(slos, quantiles, clock).verdicts)
-    return [e for e in entries if e is not None]
-
-
 def results_for(item: pytest.Item) -> list[JobResult]:
     """The test's JobResults: ``item.stash[RESULTS_KEY]``, else the ``burner`` fixture's."""
     stored = item.stash.get(RESULTS_KEY, None)
@@ -335,8 +292,6 @@ STATE_KEY = pytest.StashKey[ReportState]()
 
 def run_settings(config: pytest.Config) -> tuple[Path | None, str]:
     """The session's metrics directory and latency clock (None, client without a session)."""
-    from ..session import SESSION_KEY
-
     session = config.stash.get(SESSION_KEY, None)
     if session is None:
         return None, "client"
@@ -350,9 +305,5 @@ def views_for(item: pytest.Item) -> list[JobView]:
         return cached
     directory, clock = run_settings(item.config)
     views = [build_view(item.nodeid, r, directory, clock) for r in results_for(item)]
-    for view in views:
-        evaluated = marker_slo_entries(item, view.result, clock)
-        known = {e.line for e in evaluated}
-        view.slos = evaluated + [e for e in view.slos if e.line not in known]
     item.stash[VIEWS_KEY] = views
     return views

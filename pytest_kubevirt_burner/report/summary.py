@@ -15,6 +15,7 @@ import orjson
 import pytest
 
 from ..measurements.timeutil import format_ts
+from ..stashkeys import SESSION_KEY
 from .model import STATS, JobView, ReportState, run_settings, views_for
 
 SUMMARY_FILE = "summary.json"
@@ -79,8 +80,6 @@ def job_document(view: JobView) -> dict[str, Any]:
 
 def summary_document(config: pytest.Config, views: Sequence[JobView]) -> dict[str, Any]:
     """The whole ``summary.json`` document."""
-    from ..session import SESSION_KEY
-
     session = config.stash.get(SESSION_KEY, None)
     jobs = [job_document(v) for v in views]
     return {

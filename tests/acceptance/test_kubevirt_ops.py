@@ -165,7 +165,7 @@ def test_every_operation_reaches_its_condition(
         ])
         def test_op(burner, op, runs):
             result = burner.run()
-            assert result.created == {op: 3 * runs}, result.errors
+            assert result.operations == {op: 3 * runs}, result.errors
             assert result.ready == {op: 3 * runs}
             assert result.verified and not result.errors
             assert result.latency(f"kubevirtOp.{op}.Completed").n == 3 * runs

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_kubevirt_burner.durations import format_duration, parse_duration
-from pytest_kubevirt_burner.jobs.labels import object_labels, run_labels, selector
 from pytest_kubevirt_burner.jobs.preflight import Plan
+from pytest_kubevirt_burner.labels import object_labels, run_labels, selector
 from pytest_kubevirt_burner.sim.errors import ApiError
 from pytest_kubevirt_burner.sim.selectors import LabelSelector, parse_label_selector
 from pytest_kubevirt_burner.templates import TemplateRenderer

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pytest_kubevirt_burner.jobs import labels
+from pytest_kubevirt_burner import labels
 from pytest_kubevirt_burner.jobs.readiness import (
     is_ready,
     state_of,

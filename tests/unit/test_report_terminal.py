@@ -4,9 +4,26 @@ from __future__ import annotations
 
 import threading
 
-from pytest_kubevirt_burner.jobs.result import JobResult, Quantiles
-from pytest_kubevirt_burner.report.model import JobView, QStats, SloEntry, slo_entries
+from pytest_kubevirt_burner.report.model import JobView, QStats, slo_entries
 from pytest_kubevirt_burner.report.terminal import Progress, results_table
+from pytest_kubevirt_burner.results import JobResult, Quantiles, SloVerdict
+
+
+def verdict(
+    measurement: str, quantile: str, threshold: float, value: float, mode: str, line: str
+) -> SloVerdict:
+    """A P99 verdict as the job's SLO evaluation makes it."""
+    return SloVerdict(
+        measurement,
+        quantile,
+        "p99",
+        threshold,
+        value,
+        value <= threshold,
+        threshold - value,
+        mode=mode,
+        line=line,
+    )
 
 
 class Clock:
@@ -65,8 +82,16 @@ def test_results_table_is_aligned_with_main_transition_and_verdicts() -> None:
         job_type="create",
         uuid="u",
         verified=True,
-        slo_lines=["vmiLatency.VMIRunning P99 = 72.4s > 60s (n=5, client clock)"],
-        slo_breaches=["vmiLatency.VMIRunning P99 = 72.4s > 60s (n=5, client clock)"],
+        slo_verdicts=[
+            verdict(
+                "vmiLatency",
+                "VMIRunning",
+                60.0,
+                72.4,
+                "gate",
+                "vmiLatency.VMIRunning P99 = 72.4s > 60s (n=5, client clock)",
+            )
+        ],
     )
     q = Quantiles("vmiLatency.VMIRunning", 5, 30.0, 70.0, 72.4, 1.0, 72.4, 31.0)
     view = JobView(
@@ -108,15 +133,20 @@ def test_results_table_is_aligned_with_main_transition_and_verdicts() -> None:
     assert lines[0].index("P99") + 3 == lines[1].index("72.400") + 6
 
 
-def test_slo_entries_accept_strings_tuples_and_report_mode() -> None:
+def test_slo_entries_render_structured_verdicts_and_report_mode() -> None:
     r = JobResult(job_name="j", job_type="create", uuid="u")
-    r.slo_lines = [
-        "podLatency.Ready P99 = 2s > 1s (n=3, client clock)",  # type: ignore[list-item]
-        ("podLatency.Ready", "pass", "ok line"),
-    ]  # type: ignore[list-item]
-    assert slo_entries(r) == [
-        SloEntry("podLatency.Ready", "fail", "podLatency.Ready P99 = 2s > 1s (n=3, client clock)"),
-        SloEntry("podLatency.Ready", "pass", "ok line"),
+    breach = "podLatency.Ready P99 = 2s > 1s (n=3, client clock)"
+    r.slo_verdicts = [
+        verdict("podLatency", "Ready", 1.0, 2.0, "gate", breach),
+        verdict("podLatency", "Ready", 3.0, 2.0, "gate", "ok line"),
     ]
-    r.slo_breaches = ["other"]  # the string line is not a gate breach: report mode
-    assert slo_entries(r)[0].verdict == "warn"
+    assert [(e.key, e.verdict, e.line) for e in slo_entries(r)] == [
+        ("podLatency.Ready", "fail", breach),
+        ("podLatency.Ready", "pass", "ok line"),
+    ]
+    assert r.slo_breaches == [breach] and r.slo_lines == [breach]
+    r.slo_verdicts[0] = verdict("podLatency", "Ready", 1.0, 2.0, "report", breach)
+    assert slo_entries(r)[0].verdict == "warn"  # breached in report mode
+    assert r.slo_breaches == [] and r.slo_lines == [breach]
+    assert slo_entries(r)[0].detail == r.slo_verdicts[0]
+    assert r.slo_verdicts[0].margin == -1.0

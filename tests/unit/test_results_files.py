@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from pytest_kubevirt_burner.jobs.result import JobResult
 from pytest_kubevirt_burner.jobspec import JobSpec
 from pytest_kubevirt_burner.measurements.recorder import MeasurementSet
 from pytest_kubevirt_burner.measurements.writer import (
@@ -18,6 +17,7 @@ from pytest_kubevirt_burner.measurements.writer import (
     read_json_array,
     repair_json_array,
 )
+from pytest_kubevirt_burner.results import JobResult
 
 S = 1_000_000_000
 BASE = 1_700_000_000 * S

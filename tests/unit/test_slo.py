@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from pytest_kubevirt_burner.jobs.result import Quantiles
 from pytest_kubevirt_burner.jobspec import JobSpecError
 from pytest_kubevirt_burner.measurements.slo import (
     Slo,
@@ -19,6 +18,7 @@ from pytest_kubevirt_burner.measurements.slo import (
     slos_for_item,
     slos_from_thresholds,
 )
+from pytest_kubevirt_burner.results import Quantiles
 
 W = "tests/test_x.py::test_vm: @pytest.mark.slo"
 
