@@ -30,7 +30,7 @@ class BurnerSession:
         self._sim: Any = None
         self.cluster_facts: dict[str, Any] = {}
         self.interrupts = InterruptHandler()
-        self.observability = Observability(config)
+        self.observability = Observability(run.observability)
 
     # --- simulator ------------------------------------------------------------------------
     def simulator(self) -> Any:
