@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from . import report
+from . import hooks, report
 from .interrupt import cleanup_command
 from .jobs.context import JobContext
 from .jobs.result import JobResult
@@ -87,6 +87,7 @@ class Burner:
                 self._cleanups.append((ctx, [(av, k) for k, av in result.kinds.items()]))
             if not session.interrupts.interrupted:
                 failure = "\n".join(filter(None, [failure, *self._observe(result)]))
+        hooks.job_finished(self._item.config, result)
         if failure:  # outside the except block: no "during handling" chain in the report
             pytest.fail(failure, pytrace=False)
         if result.slo_breaches:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from .durations import parse_duration
+from .indexers.elasticsearch import Preparer
 from .jobs.result import JobResult
 from .metrics.collect import JobWindow
 from .metrics.pipeline import JobObservation, ObservabilityPipeline, SessionObservation
@@ -21,8 +22,9 @@ from .options import ObservabilityOptions
 class Observability:
     """Builds the pipeline from the resolved options; runs it after every job and at session end."""
 
-    def __init__(self, options: ObservabilityOptions) -> None:
+    def __init__(self, options: ObservabilityOptions, prepare: Preparer | None = None) -> None:
         self.options = options
+        self.prepare = prepare
         self.pipeline: ObservabilityPipeline | None = None
         self._prometheus: PrometheusClient | None = None
         self._process: Any = None
@@ -64,6 +66,7 @@ class Observability:
                 es=self._es,
                 metadata=metadata,
                 env=dict(os.environ),
+                prepare=self.prepare,
             )
         except (ProfileError, PrometheusError, ValueError) as exc:
             self.close()

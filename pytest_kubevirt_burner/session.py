@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from . import hooks
 from .interrupt import InterruptHandler, cleanup_after_interrupt
 from .jobs.result import JobResult
 from .observability import Observability
@@ -30,7 +31,7 @@ class BurnerSession:
         self._sim: Any = None
         self.cluster_facts: dict[str, Any] = {}
         self.interrupts = InterruptHandler()
-        self.observability = Observability(run.observability)
+        self.observability = Observability(run.observability, hooks.document_preparer(config))
 
     # --- simulator ------------------------------------------------------------------------
     def simulator(self) -> Any:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from .. import hooks
 from ..jobs.context import JobContext
 from ..jobs.preflight import build_plan
 from ..jobs.result import JobResult
@@ -220,6 +221,7 @@ class KubeBurnerPlugin:
             failure = [f"{job.spec.name}: {len(result.errors)} errors; first: {result.errors[0]}"]
         if not job.skip_indexing:  # metrics and alerts of the job's window
             failure += self.endpoints.job_finished(result, session.metadata())
+        hooks.job_finished(self.config, result)
         if failure:
             raise KubeBurnerJobFailed("\n".join(failure))
         return result

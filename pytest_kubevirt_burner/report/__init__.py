@@ -10,9 +10,17 @@ from __future__ import annotations
 import pytest
 
 from .model import RESULTS_KEY, STATE_KEY, ReportState
+from .sections import ExtraSectionsHooks, ReportSection
 from .terminal import Progress
 
-__all__ = ["RESULTS_KEY", "STATE_KEY", "Progress", "progress_for", "register"]
+__all__ = [
+    "RESULTS_KEY",
+    "STATE_KEY",
+    "Progress",
+    "ReportSection",
+    "progress_for",
+    "register",
+]
 
 PLUGIN_NAMES = {
     "compare": "kubevirt-burner-compare",
@@ -20,6 +28,7 @@ PLUGIN_NAMES = {
     "summary": "kubevirt-burner-summary",
     "terminal": "kubevirt-burner-terminal",
     "html": "kubevirt-burner-html",
+    "sections": "kubevirt-burner-sections",
 }
 
 
@@ -49,6 +58,7 @@ def register(config: pytest.Config) -> None:
         from .html import HtmlHooks
 
         pm.register(HtmlHooks(config, state), PLUGIN_NAMES["html"])
+        pm.register(ExtraSectionsHooks(config), PLUGIN_NAMES["sections"])
 
 
 def progress_for(config: pytest.Config, job: str) -> Progress:
