@@ -10,6 +10,8 @@ from kubernetes import client, config
 
 from pytest_kubevirt_burner.sim.process import SimProcess
 
+from ..inner import run_inner
+
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimProcess]:
@@ -37,13 +39,6 @@ def run_burner(pytester: pytest.Pytester, sim: SimProcess) -> Any:
     """Run pytest in-process on the files made with ``pytester`` against ``sim``."""
 
     def run(*args: str) -> pytest.RunResult:
-        return pytester.runpytest(
-            "-p",
-            "no:cacheprovider",
-            f"--rootdir={pytester.path}",
-            "--kube-config",
-            str(sim.kubeconfig),
-            *args,
-        )
+        return run_inner(pytester, sim, None, *args)
 
     return run

@@ -17,7 +17,7 @@ from pytest_kubevirt_burner.measurements import REGISTRY
 from pytest_kubevirt_burner.sim.process import SimProcess
 
 from ..esdouble import EsDouble
-from .inner import run_inner
+from ..inner import run_inner
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "extending.md"
 

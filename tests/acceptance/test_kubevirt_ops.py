@@ -12,7 +12,7 @@ from pytest_kubevirt_burner.measurements.timeutil import parse_ts
 from pytest_kubevirt_burner.measurements.writer import read_json_array
 from pytest_kubevirt_burner.sim.process import SimProcess
 
-from .inner import run_inner as _run
+from ..inner import run_inner as _run
 
 VM = """\
 apiVersion: kubevirt.io/v1

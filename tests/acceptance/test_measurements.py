@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +14,8 @@ import pytest
 from pytest_kubevirt_burner.measurements.writer import read_json_array
 from pytest_kubevirt_burner.sim.process import SimProcess
 
-from .inner import POD
-from .inner import run_inner as _run
+from ..inner import POD, popen_pytest
+from ..inner import run_inner as _run
 
 PROFILE = """\
 name: known
@@ -183,26 +180,12 @@ def test_sigint_mid_job_keeps_every_finished_object(tmp_path: Path) -> None:
         "def test_slow(burner):\n    burner.run()\n"
     )
     metrics = tmp_path / "metrics"
-    with SimProcess(nodes=3, profile=str(slow)) as sim:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-p",
-                "no:cacheprovider",
-                str(suite),
-                f"--rootdir={suite}",
-                "--kube-config",
-                str(sim.kubeconfig),
-                "--metrics-directory",
-                str(metrics),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            cwd=suite,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+    with (
+        SimProcess(nodes=3, profile=str(slow)) as sim,
+        popen_pytest(
+            suite, "--kube-config", str(sim.kubeconfig), "--metrics-directory", str(metrics)
+        ) as proc,
+    ):
         docs_file = metrics / "podLatencyMeasurement-slow.json"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # wait until some pods are Ready

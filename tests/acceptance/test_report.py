@@ -20,7 +20,7 @@ import pytest
 import pytest_kubevirt_burner.report.html  # noqa: F401
 from pytest_kubevirt_burner.sim.process import SimProcess
 
-from .inner import POD
+from ..inner import POD, run_inner
 
 SUITE = """
 import pytest
@@ -88,10 +88,7 @@ def suite(pytester: pytest.Pytester) -> Any:
 
 def run_on(pytester: pytest.Pytester, sim: SimProcess | None, *args: str) -> pytest.RunResult:
     """Run the inner suite on ``sim`` (None: ``--kube-sim``)."""
-    target = ["--kube-sim"] if sim is None else ["--kube-config", str(sim.kubeconfig)]
-    return pytester.runpytest(
-        "-p", "no:cacheprovider", f"--rootdir={pytester.path}", *target, *args
-    )
+    return run_inner(pytester, sim, None, *args)
 
 
 class _Collect(HTMLParser):
