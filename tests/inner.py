@@ -80,11 +80,10 @@ def inner_env() -> dict[str, str]:
     return e
 
 
-def run_pytest(suite: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    """Run pytest on ``suite`` in a subprocess; stdout and stderr merged into ``stdout``."""
+def _run(command: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        pytest_command(suite, *args),
-        cwd=suite,
+        command,
+        cwd=cwd,
         env=inner_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -92,6 +91,19 @@ def run_pytest(suite: Path, *args: str, timeout: float = 240) -> subprocess.Comp
         timeout=timeout,
         check=False,
     )
+
+
+def run_pytest(suite: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    """Run pytest on ``suite`` in a subprocess; stdout and stderr merged into ``stdout``."""
+    return _run(pytest_command(suite, *args), suite, timeout)
+
+
+def run_pytest_in(
+    directory: Path, *args: str, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    """Run pytest in ``directory`` as a user would there (pytest finds rootdir and conftests)."""
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args]
+    return _run(command, directory, timeout)
 
 
 @contextmanager
