@@ -14,9 +14,15 @@ _SNAPSHOT_KEY = pytest.StashKey[dict[str, Any]]()
 
 
 def register_measurements(config: pytest.Config) -> None:
-    """Let plugins register custom measurements (historic: later plugins are called too)."""
+    """Let plugins register custom measurements (historic: later plugins are called too).
+
+    A registration refused by the registry is a one-line UsageError.
+    """
     config.stash[_SNAPSHOT_KEY] = REGISTRY.snapshot()
-    config.hook.pytest_burner_register_measurements.call_historic(kwargs={"registry": REGISTRY})
+    try:
+        config.hook.pytest_burner_register_measurements.call_historic(kwargs={"registry": REGISTRY})
+    except ValueError as exc:  # a duplicate name or a factory that is not a Recorder
+        raise pytest.UsageError(f"pytest_burner_register_measurements: {exc}") from None
 
 
 def forget_measurements(config: pytest.Config) -> None:

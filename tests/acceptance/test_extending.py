@@ -81,3 +81,26 @@ def test_example_plugin_adds_a_measurement_a_report_section_and_a_field(
 
     # measurements registered by a session are forgotten when it ends
     assert "podReadyLatency" not in REGISTRY
+
+
+def test_a_refused_measurement_is_one_usage_error_line(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        from pytest_kubevirt_burner.measurements.simple import PodLatency
+
+        def pytest_burner_register_measurements(registry):
+            registry.register(PodLatency)
+        """
+    )
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: pytest_burner_register_measurements: measurement 'podLatency' is already "
+            "registered"
+        ]
+    )
+    assert sorted(REGISTRY) == sorted(
+        ["podLatency", "vmiLatency", "vmimLatency", "dataVolumeLatency", "jobLatency", "pvcLatency"]
+    )
