@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,16 @@ spec:
   - name: c
     image: registry.k8s.io/pause:3.9
 """
+
+
+def simulator(**kwargs: Any) -> Iterator[SimProcess]:
+    """A started SimProcess for a fixture to ``yield from``; cleaned up afterwards."""
+    proc = SimProcess(**kwargs)
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.cleanup()
 
 
 def write_templates(pytester: pytest.Pytester, **templates: str) -> None:

@@ -10,18 +10,13 @@ from kubernetes import client, config
 
 from pytest_kubevirt_burner.sim.process import SimProcess
 
-from ..inner import run_inner
+from ..inner import run_inner, simulator
 
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimProcess]:
     """A simulated cluster (fast profile, 3 nodes) shared by a test module."""
-    proc = SimProcess(nodes=3, profile="fast", seed=7)
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.cleanup()
+    yield from simulator(nodes=3, profile="fast", seed=7)
 
 
 @pytest.fixture(scope="module")

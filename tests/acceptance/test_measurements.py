@@ -14,7 +14,7 @@ import pytest
 from pytest_kubevirt_burner.measurements.writer import read_json_array
 from pytest_kubevirt_burner.sim.process import SimProcess
 
-from ..inner import POD, popen_pytest
+from ..inner import POD, popen_pytest, simulator, write_templates
 from ..inner import run_inner as _run
 
 PROFILE = """\
@@ -35,17 +35,11 @@ def known_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimProcess]:
     base = tmp_path_factory.mktemp("known")
     profile = base / "known.yaml"
     profile.write_text(PROFILE)
-    proc = SimProcess(nodes=4, profile=str(profile))
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.cleanup()
+    yield from simulator(nodes=4, profile=str(profile))
 
 
 def _write_suite(pytester: pytest.Pytester, body: str) -> None:
-    pytester.mkdir("templates")
-    (pytester.path / "templates" / "pod.yml").write_text(POD)
+    write_templates(pytester, pod=POD)
     pytester.makepyfile(test_suite=body)
 
 

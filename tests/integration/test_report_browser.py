@@ -23,7 +23,7 @@ import pytest
 
 import pytest_kubevirt_burner.report.html  # noqa: F401 (numpy must load once, before pytester)
 
-from ..inner import run_inner
+from ..inner import run_inner, write_templates
 
 POD = """\
 apiVersion: v1
@@ -71,8 +71,7 @@ def chromium() -> str:
 @pytest.fixture
 def report_html(pytester: pytest.Pytester) -> Path:
     """A self-contained report of one density test on the embedded simulator."""
-    pytester.mkdir("templates")
-    (pytester.path / "templates" / "pod.yml").write_text(POD)
+    write_templates(pytester, pod=POD)
     pytester.makepyfile(test_suite=SUITE)
     result = run_inner(pytester, None, None, "--html=report.html", "--self-contained-html")
     result.assert_outcomes(passed=1)
