@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 import urllib3
+from benchutil import run_threads
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
@@ -67,35 +67,6 @@ def render_pods(ns: str, n: int) -> list[Obj]:
         }
         for i in range(n)
     ]
-
-
-def run_threads(n: int, threads: int, one: Callable[[int], None]) -> float:
-    """Call ``one(i)`` for i in range(n) from ``threads`` threads; return elapsed seconds."""
-    counter = iter(range(n))
-    lock = threading.Lock()
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        while True:
-            with lock:
-                i = next(counter, None)
-            if i is None:
-                return
-            try:
-                one(i)
-            except BaseException as exc:
-                errors.append(exc)
-                return
-
-    start = time.perf_counter()
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    if errors:
-        raise errors[0]
-    return time.perf_counter() - start
 
 
 def fresh_namespace(client: ClusterClient, name: str) -> str:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import threading
 import time
 import uuid as uuidlib
 from collections.abc import Callable
@@ -35,7 +34,7 @@ import urllib3
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchutil import SinkServer, machine
+from benchutil import SinkServer, machine, run_threads
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
@@ -162,35 +161,6 @@ def prerender(target: Target, workdir: Path, n: int) -> tuple[str, list[Obj]]:
             doc["metadata"]["namespace"] = ns
             docs.append(doc)
     return ns, docs
-
-
-def run_threads(n: int, threads: int, one: Callable[[int], object]) -> float:
-    """Call ``one(i)`` for every i from ``threads`` threads; return the wall time."""
-    counter = iter(range(n))
-    lock = threading.Lock()
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        while True:
-            with lock:
-                i = next(counter, None)
-            if i is None:
-                return
-            try:
-                one(i)
-            except BaseException as exc:
-                errors.append(exc)
-                return
-
-    start = time.perf_counter()
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    if errors:
-        raise errors[0]
-    return time.perf_counter() - start
 
 
 def mode_createjob(target: Target, workdir: Path, n: int) -> float:

@@ -14,7 +14,9 @@ import platform
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,3 +158,32 @@ def machine() -> str:
         f"{model}; {mem_kib / 1024 / 1024:.1f} GiB; Python {platform.python_version()}; "
         f"load {load:.2f} at start"
     )
+
+
+def run_threads(n: int, threads: int, one: Callable[[int], object]) -> float:
+    """Call ``one(i)`` for every i from ``threads`` threads; return the wall time."""
+    counter = iter(range(n))
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            try:
+                one(i)
+            except BaseException as exc:
+                errors.append(exc)
+                return
+
+    start = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    if errors:
+        raise errors[0]
+    return time.perf_counter() - start

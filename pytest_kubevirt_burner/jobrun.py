@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from . import hooks
 from .errors import JobFailed, JobSpecError
 from .jobs.context import JobContext, Renderer
 from .jobs.progress import ProgressSink
@@ -102,6 +103,4 @@ def run_in_session(
 
 def _job_finished(config: pytest.Config, result: JobResult) -> None:
     """Every finished job passes here (also failed and interrupted ones): extenders' hook."""
-    hook = getattr(config.hook, "pytest_burner_job_finished", None)
-    if hook is not None:
-        hook(config=config, result=result)
+    hooks.job_finished(config, result)

@@ -10,26 +10,21 @@ from typing import Any
 import pytest
 
 from .durations import parse_duration
+from .indexers.elasticsearch import Preparer
 from .metrics.collect import JobWindow
 from .metrics.pipeline import JobObservation, ObservabilityPipeline, SessionObservation
 from .metrics.profiles import ProfileError
 from .metrics.prometheus import PrometheusClient, PrometheusError
+from .options import ObservabilityOptions
 from .results import JobResult
 
 
-def _opt(config: pytest.Config, dest: str, ini: str | None = None) -> Any:
-    value = config.getoption(dest, None)
-    if value in (None, [], False) and ini is not None:
-        ini_value = config.getini(ini)
-        return ini_value or None
-    return value
-
-
 class Observability:
-    """Builds the pipeline from the options; runs it after every job and at session end."""
+    """Builds the pipeline from the resolved options; runs it after every job and at session end."""
 
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
+    def __init__(self, options: ObservabilityOptions, prepare: Preparer | None = None) -> None:
+        self.options = options
+        self.prepare = prepare
         self.pipeline: ObservabilityPipeline | None = None
         self._prometheus: PrometheusClient | None = None
         self._process: Any = None
@@ -41,29 +36,21 @@ class Observability:
     @property
     def wanted(self) -> bool:
         """Whether any metrics, alert or Elasticsearch option was given."""
-        c = self.config
-        return bool(
-            _opt(c, "prometheus_url", "prometheus_url")
-            or _opt(c, "kube_sim_prometheus")
-            or _opt(c, "metrics_profile")
-            or _opt(c, "alert_profile")
-            or _opt(c, "es_server", "es_server")
-        )
+        return self.options.wanted
 
     def start(
         self, metrics_dir: Path, uuid: str, metadata: dict[str, Any], sim_url: str | None
     ) -> None:
         """Connect Prometheus and Elasticsearch and load the profiles; UsageError when wrong."""
-        c = self.config
-        profiles = [Path(p) for p in _opt(c, "metrics_profile") or []]
-        alerts = [Path(p) for p in _opt(c, "alert_profile") or []]
+        o = self.options
+        profiles = [Path(p) for p in o.metrics_profiles]
+        alerts = [Path(p) for p in o.alert_profiles]
         for flag, paths in (("--metrics-profile", profiles), ("--alert-profile", alerts)):
             for path in paths:
                 if not path.is_file():
                     raise pytest.UsageError(f"{flag}: {path}: no such file")
-        step_raw = _opt(c, "prometheus_step", "prometheus_step") or "30s"
         try:
-            step = parse_duration(step_raw)
+            step = parse_duration(o.prometheus_step)
         except ValueError as exc:
             raise pytest.UsageError(f"--prometheus-step: {exc}") from None
         try:
@@ -79,6 +66,7 @@ class Observability:
                 es=self._es,
                 metadata=metadata,
                 env=dict(os.environ),
+                prepare=self.prepare,
             )
         except (ProfileError, PrometheusError, ValueError) as exc:
             self.close()
@@ -91,9 +79,9 @@ class Observability:
             )
 
     def _connect_prometheus(self, sim_url: str | None) -> PrometheusClient | None:
-        c = self.config
-        url = _opt(c, "prometheus_url", "prometheus_url")
-        if _opt(c, "kube_sim_prometheus"):
+        o = self.options
+        url = o.prometheus_url
+        if o.kube_sim_prometheus:
             if sim_url is None:
                 raise ValueError("--kube-sim-prometheus: needs --kube-sim")
             from .metrics.promserver import PrometheusProcess, PrometheusProcessError
@@ -108,28 +96,26 @@ class Observability:
             return None
         client = PrometheusClient(
             url,
-            token=_opt(c, "prometheus_token") or os.environ.get("PROMETHEUS_TOKEN"),
-            username=_opt(c, "prometheus_username"),
+            token=o.prometheus_token or os.environ.get("PROMETHEUS_TOKEN"),
+            username=o.prometheus_username,
             password=os.environ.get("PROMETHEUS_PASSWORD"),
-            ca_file=_opt(c, "prometheus_ca_cert", "prometheus_ca_cert"),
-            verify=not _opt(c, "prometheus_skip_tls_verify"),
+            ca_file=o.prometheus_ca_cert,
+            verify=not o.prometheus_skip_tls_verify,
         )
         client.check()
         return client
 
     def _connect_es(self) -> Any:
-        c = self.config
-        server = _opt(c, "es_server", "es_server")
-        if not server:
+        o = self.options
+        if not o.es_server:
             return None
         from .indexers.elasticsearch import ElasticIndexer
 
-        index = _opt(c, "es_index", "es_index") or "kube-burner"
         return ElasticIndexer(
-            [server],
-            index,
-            verify=not _opt(c, "es_skip_tls_verify"),
-            ca_certs=_opt(c, "es_ca_cert", "es_ca_cert"),
+            [o.es_server],
+            o.es_index,
+            verify=not o.es_skip_tls_verify,
+            ca_certs=o.es_ca_cert,
         )
 
     def job_finished(self, result: JobResult) -> JobObservation | None:

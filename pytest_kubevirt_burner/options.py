@@ -1,4 +1,10 @@
-"""Command-line options and ini values, resolved once into a RunConfig."""
+"""Command-line options and ini values declared as data, resolved once into a RunConfig.
+
+``OPTIONS`` is the table of every option of the plugin. ``add_options`` registers each one with
+pytest (``addoption`` and, when it has an ini name, ``addini``); ``raw_values`` reads them back
+(the command line wins over the ini file); ``resolve`` turns those values into a RunConfig,
+raising a one-line ``pytest.UsageError`` on a bad value.
+"""
 
 from __future__ import annotations
 
@@ -6,265 +12,193 @@ import os
 import shutil
 import tempfile
 import uuid as uuidlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 import pytest
 
 GROUP = "kubevirt-burner"
+GROUP_DESCRIPTION = "Kubernetes/KubeVirt performance and scale tests"
+
+Kind = Literal["string", "int", "float", "bool", "list"]
+
+
+@dataclass(frozen=True)
+class OptionDecl:
+    """One option: its flag, ini name, value kind, default, help text and option group.
+
+    ``kind`` decides how pytest parses it: ``string``/``int``/``float`` take a value, ``bool``
+    is a flag (``store_true``), ``list`` is repeatable (``append``). The ini value (when ``ini``
+    is set) is used only when the flag is absent from the command line.
+    """
+
+    flag: str
+    help: str
+    ini: str | None = None
+    kind: Kind = "string"
+    default: Any = None
+    metavar: str | None = None
+    choices: tuple[str, ...] | None = None
+    group: str = GROUP
+
+    @property
+    def dest(self) -> str:
+        """The attribute name pytest stores the value under (``--kube-config`` -> kube_config)."""
+        return self.flag.lstrip("-").replace("-", "_")
+
+    @property
+    def ini_type(self) -> Literal["string", "bool"]:
+        """The ``addini`` type: ``bool`` for flags, ``string`` for everything else."""
+        return "bool" if self.kind == "bool" else "string"
+
+    def addoption_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``parser.addoption`` for this option."""
+        kw: dict[str, Any] = {"dest": self.dest, "default": self.default, "help": self.help}
+        if self.kind == "bool":
+            kw["action"] = "store_true"
+        elif self.kind == "list":
+            kw["action"] = "append"
+            kw["default"] = list(self.default or [])
+        elif self.kind == "int":
+            kw["type"] = int
+        elif self.kind == "float":
+            kw["type"] = float
+        if self.metavar is not None:
+            kw["metavar"] = self.metavar
+        if self.choices is not None:
+            kw["choices"] = self.choices
+        return kw
+
+
+def _o(
+    flag: str, help: str, ini: str | None = None, kind: Kind = "string", **kw: Any
+) -> OptionDecl:
+    return OptionDecl(flag, help, ini, kind, **kw)
+
+
+OPTIONS: tuple[OptionDecl, ...] = (
+    _o("--kube-config", "kubeconfig of the cluster (default: $KUBECONFIG, ~/.kube/config, "
+       "in-cluster)", "kube_config", metavar="PATH"),
+    _o("--kube-context", "kubeconfig context to use", "kube_context", metavar="NAME"),
+    _o("--kube-sim", "start the embedded simulated cluster for this session and run against it",
+       "kube_sim", "bool"),
+    _o("--kube-sim-profile", "latency profile of the simulated cluster: fast, realistic or a "
+       "YAML file", "kube_sim_profile", metavar="NAME_OR_FILE"),
+    _o("--kube-sim-nodes", "number of simulated nodes (default 3)", "kube_sim_nodes", "int",
+       metavar="N"),
+    _o("--kube-sim-prometheus", "with --kube-sim: start a Prometheus scraping the simulator",
+       kind="bool", default=False),
+    _o("--burner-uuid", "run id stamped as label kube-burner.io/uuid (default: a fresh uuid4)",
+       "burner_uuid", metavar="UUID"),
+    _o("--metrics-directory", "where result documents are written (default collected-metrics)",
+       "metrics_directory", metavar="DIR"),
+    _o("--prometheus-url", "Prometheus base URL for metrics and alert profiles",
+       "prometheus_url", metavar="URL"),
+    _o("--prometheus-token", "bearer token for Prometheus (or $PROMETHEUS_TOKEN)",
+       metavar="TOKEN"),
+    _o("--prometheus-username", "basic-auth user for Prometheus (password from "
+       "$PROMETHEUS_PASSWORD)", metavar="USER"),
+    _o("--prometheus-ca-cert", "CA bundle to verify Prometheus' TLS certificate",
+       "prometheus_ca_cert", metavar="FILE"),
+    _o("--prometheus-skip-tls-verify", "do not verify Prometheus' TLS certificate (verification "
+       "is on by default)", kind="bool", default=False),
+    _o("--prometheus-step", "range-query step of metrics and alert profiles (default 30s)",
+       "prometheus_step", metavar="DURATION"),
+    _o("--metrics-profile", "kube-burner metrics profile (repeatable)", kind="list",
+       metavar="FILE"),
+    _o("--alert-profile", "kube-burner alert profile (repeatable)", kind="list", metavar="FILE"),
+    _o("--es-server", "Elasticsearch server to index documents into (in addition to local "
+       "files)", "es_server", metavar="URL"),
+    _o("--es-index", "Elasticsearch index name", "es_index", metavar="NAME"),
+    _o("--es-ca-cert", "CA bundle to verify Elasticsearch's TLS certificate", "es_ca_cert",
+       metavar="FILE"),
+    _o("--es-skip-tls-verify", "do not verify Elasticsearch's TLS certificate (verification is "
+       "on by default)", kind="bool", default=False),
+    _o("--burner-scale", "multiply iterations (or replicas) of every job, e.g. 0.01 for a smoke "
+       "run", "burner_scale", "float", metavar="FACTOR"),
+    _o("--burner-dry-run", "render and validate every job, resolve kinds through discovery, "
+       "create nothing", "burner_dry_run", "bool"),
+    _o("--burner-baseline", "an earlier metrics directory to compare with", metavar="PATH"),
+    _o("--burner-regression", "fail on regression, e.g. vmiLatency.VMIRunning:P99:10%% "
+       "(repeatable)", kind="list", metavar="SPEC"),
+    _o("--kube-burner-config", "collect a kube-burner config YAML: each job becomes a test item",
+       metavar="FILE"),
+    _o("--kube-burner-set", "kube-burner --set override for --kube-burner-config (repeatable)",
+       kind="list", metavar="KEY=VALUE"),
+    _o("--kube-burner-user-data", "kube-burner --user-data file for --kube-burner-config",
+       metavar="FILE"),
+    _o("--burner-keep-on-interrupt", "when the run is interrupted (SIGINT/SIGTERM), keep what it "
+       "created instead of deleting every object labelled with its uuid", kind="bool",
+       default=False),
+    _o("--latency-clock", "which clock quantiles use (both are always recorded; default client)",
+       "latency_clock", metavar="client|server", choices=("client", "server")),
+)  # fmt: skip
+"""Every option of the plugin, in ``--help`` order (the public contract: names never change)."""
+
+GROUP_DESCRIPTIONS = {GROUP: GROUP_DESCRIPTION}
 
 
 def add_options(parser: pytest.Parser) -> None:
-    """Register every option of the plugin (CLI wins over ini)."""
-    group = parser.getgroup(GROUP, "Kubernetes/KubeVirt performance and scale tests")
+    """Register every declared option and ini value with pytest (CLI wins over ini)."""
+    for decl in OPTIONS:
+        group = parser.getgroup(decl.group, GROUP_DESCRIPTIONS.get(decl.group, decl.group))
+        group.addoption(decl.flag, **decl.addoption_kwargs())
+        if decl.ini:
+            parser.addini(decl.ini, decl.help, type=decl.ini_type)
 
-    def opt(name: str, ini: str | None = None, ini_type: str = "string", **kw: object) -> None:
-        group.addoption(name, **kw)
-        if ini:
-            parser.addini(ini, str(kw.get("help", "")), type=ini_type)  # type: ignore[arg-type]
 
-    opt(
-        "--kube-config",
-        "kube_config",
-        metavar="PATH",
-        dest="kube_config",
-        default=None,
-        help="kubeconfig of the cluster (default: $KUBECONFIG, ~/.kube/config, in-cluster)",
-    )
-    opt(
-        "--kube-context",
-        "kube_context",
-        metavar="NAME",
-        dest="kube_context",
-        default=None,
-        help="kubeconfig context to use",
-    )
-    opt(
-        "--kube-sim",
-        "kube_sim",
-        "bool",
-        action="store_true",
-        dest="kube_sim",
-        default=None,
-        help="start the embedded simulated cluster for this session and run against it",
-    )
-    opt(
-        "--kube-sim-profile",
-        "kube_sim_profile",
-        metavar="NAME_OR_FILE",
-        dest="kube_sim_profile",
-        default=None,
-        help="latency profile of the simulated cluster: fast, realistic or a YAML file",
-    )
-    opt(
-        "--kube-sim-nodes",
-        "kube_sim_nodes",
-        metavar="N",
-        dest="kube_sim_nodes",
-        type=int,
-        default=None,
-        help="number of simulated nodes (default 3)",
-    )
-    opt(
-        "--kube-sim-prometheus",
-        None,
-        action="store_true",
-        dest="kube_sim_prometheus",
-        default=False,
-        help="with --kube-sim: start a Prometheus scraping the simulator",
-    )
-    opt(
-        "--burner-uuid",
-        "burner_uuid",
-        metavar="UUID",
-        dest="burner_uuid",
-        default=None,
-        help="run id stamped as label kube-burner.io/uuid (default: a fresh uuid4)",
-    )
-    opt(
-        "--metrics-directory",
-        "metrics_directory",
-        metavar="DIR",
-        dest="metrics_directory",
-        default=None,
-        help="where result documents are written (default collected-metrics)",
-    )
-    opt(
-        "--prometheus-url",
-        "prometheus_url",
-        metavar="URL",
-        dest="prometheus_url",
-        default=None,
-        help="Prometheus base URL for metrics and alert profiles",
-    )
-    opt(
-        "--prometheus-token",
-        None,
-        metavar="TOKEN",
-        dest="prometheus_token",
-        default=None,
-        help="bearer token for Prometheus (or $PROMETHEUS_TOKEN)",
-    )
-    opt(
-        "--prometheus-username",
-        None,
-        metavar="USER",
-        dest="prometheus_username",
-        default=None,
-        help="basic-auth user for Prometheus (password from $PROMETHEUS_PASSWORD)",
-    )
-    opt(
-        "--prometheus-ca-cert",
-        "prometheus_ca_cert",
-        metavar="FILE",
-        dest="prometheus_ca_cert",
-        default=None,
-        help="CA bundle to verify Prometheus' TLS certificate",
-    )
-    opt(
-        "--prometheus-skip-tls-verify",
-        None,
-        action="store_true",
-        dest="prometheus_skip_tls_verify",
-        default=False,
-        help="do not verify Prometheus' TLS certificate (verification is on by default)",
-    )
-    opt(
-        "--prometheus-step",
-        "prometheus_step",
-        metavar="DURATION",
-        dest="prometheus_step",
-        default=None,
-        help="range-query step of metrics and alert profiles (default 30s)",
-    )
-    opt(
-        "--metrics-profile",
-        None,
-        metavar="FILE",
-        dest="metrics_profile",
-        action="append",
-        default=[],
-        help="kube-burner metrics profile (repeatable)",
-    )
-    opt(
-        "--alert-profile",
-        None,
-        metavar="FILE",
-        dest="alert_profile",
-        action="append",
-        default=[],
-        help="kube-burner alert profile (repeatable)",
-    )
-    opt(
-        "--es-server",
-        "es_server",
-        metavar="URL",
-        dest="es_server",
-        default=None,
-        help="Elasticsearch server to index documents into (in addition to local files)",
-    )
-    opt(
-        "--es-index",
-        "es_index",
-        metavar="NAME",
-        dest="es_index",
-        default=None,
-        help="Elasticsearch index name",
-    )
-    opt(
-        "--es-ca-cert",
-        "es_ca_cert",
-        metavar="FILE",
-        dest="es_ca_cert",
-        default=None,
-        help="CA bundle to verify Elasticsearch's TLS certificate",
-    )
-    opt(
-        "--es-skip-tls-verify",
-        None,
-        action="store_true",
-        dest="es_skip_tls_verify",
-        default=False,
-        help="do not verify Elasticsearch's TLS certificate (verification is on by default)",
-    )
-    opt(
-        "--burner-scale",
-        "burner_scale",
-        metavar="FACTOR",
-        dest="burner_scale",
-        type=float,
-        default=None,
-        help="multiply iterations (or replicas) of every job, e.g. 0.01 for a smoke run",
-    )
-    opt(
-        "--burner-dry-run",
-        "burner_dry_run",
-        "bool",
-        action="store_true",
-        dest="burner_dry_run",
-        default=None,
-        help="render and validate every job, resolve kinds through discovery, create nothing",
-    )
-    opt(
-        "--burner-baseline",
-        None,
-        metavar="PATH",
-        dest="burner_baseline",
-        default=None,
-        help="an earlier metrics directory to compare with",
-    )
-    opt(
-        "--burner-regression",
-        None,
-        metavar="SPEC",
-        dest="burner_regression",
-        action="append",
-        default=[],
-        help="fail on regression, e.g. vmiLatency.VMIRunning:P99:10%% (repeatable)",
-    )
-    opt(
-        "--kube-burner-config",
-        None,
-        metavar="FILE",
-        dest="kube_burner_config",
-        default=None,
-        help="collect a kube-burner config YAML: each job becomes a test item",
-    )
-    opt(
-        "--kube-burner-set",
-        None,
-        metavar="KEY=VALUE",
-        dest="kube_burner_set",
-        action="append",
-        default=[],
-        help="kube-burner --set override for --kube-burner-config (repeatable)",
-    )
-    opt(
-        "--kube-burner-user-data",
-        None,
-        metavar="FILE",
-        dest="kube_burner_user_data",
-        default=None,
-        help="kube-burner --user-data file for --kube-burner-config",
-    )
-    opt(
-        "--burner-keep-on-interrupt",
-        None,
-        action="store_true",
-        dest="burner_keep_on_interrupt",
-        default=False,
-        help="when the run is interrupted (SIGINT/SIGTERM), keep what it created instead of "
-        "deleting every object labelled with its uuid",
-    )
-    opt(
-        "--latency-clock",
-        "latency_clock",
-        metavar="client|server",
-        dest="latency_clock",
-        default=None,
-        choices=("client", "server"),
-        help="which clock quantiles use (both are always recorded; default client)",
-    )
+def _absent(value: object) -> bool:
+    """Whether an option value means "not given" (None, an unset flag, an empty list)."""
+    return value is None or value is False or (isinstance(value, list) and not value)
+
+
+def raw_values(config: pytest.Config) -> dict[str, Any]:
+    """``dest -> value`` of every declared option: the command line, else the ini file.
+
+    The ini value is used only when the option was not given on the command line; an empty ini
+    value counts as absent (the option's default stays).
+    """
+    values: dict[str, Any] = {}
+    for decl in OPTIONS:
+        value = config.getoption(decl.dest, decl.default)
+        if _absent(value) and decl.ini is not None:
+            ini_value = config.getini(decl.ini)
+            if not _absent(ini_value) and ini_value != "":
+                value = ini_value
+        values[decl.dest] = value
+    return values
+
+
+@dataclass(frozen=True)
+class ObservabilityOptions:
+    """Resolved Prometheus, profile and Elasticsearch options (read by observability.py)."""
+
+    prometheus_url: str | None = None
+    kube_sim_prometheus: bool = False
+    prometheus_token: str | None = None
+    prometheus_username: str | None = None
+    prometheus_ca_cert: str | None = None
+    prometheus_skip_tls_verify: bool = False
+    prometheus_step: str = "30s"
+    metrics_profiles: tuple[str, ...] = ()
+    alert_profiles: tuple[str, ...] = ()
+    es_server: str | None = None
+    es_index: str = "kube-burner"
+    es_ca_cert: str | None = None
+    es_skip_tls_verify: bool = False
+
+    @property
+    def wanted(self) -> bool:
+        """Whether any metrics, alert or Elasticsearch option was given."""
+        return bool(
+            self.prometheus_url
+            or self.kube_sim_prometheus
+            or self.metrics_profiles
+            or self.alert_profiles
+            or self.es_server
+        )
 
 
 @dataclass(frozen=True)
@@ -281,75 +215,92 @@ class RunConfig:
     scale: float
     dry_run: bool
     latency_clock: str
-    prometheus_url: str | None = None
-    es_server: str | None = None
-    es_index: str | None = None
     keep_on_interrupt: bool = False
-    later: dict[str, object] = field(default_factory=dict)
+    observability: ObservabilityOptions = field(default_factory=ObservabilityOptions)
+
+    @property
+    def prometheus_url(self) -> str | None:
+        """The Prometheus URL given with --prometheus-url (shown in the report)."""
+        return self.observability.prometheus_url
+
+    @property
+    def es_server(self) -> str | None:
+        """The Elasticsearch server given with --es-server (shown in the report)."""
+        return self.observability.es_server
 
 
-def _get(config: pytest.Config, dest: str, ini: str | None = None) -> object:
-    value = config.getoption(dest)
-    if value is None and ini is not None:
-        ini_value = config.getini(ini)
-        if ini_value not in ("", None, []):
-            return ini_value
-        return None
-    return value
+def _str(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)
 
 
-# options that are accepted now but whose features are not built yet
-NOT_YET: dict[str, str] = {}
+def _number(
+    values: Mapping[str, Any], dest: str, kind: type[float] | type[int], default: Any
+) -> Any:
+    raw = values[dest]
+    if raw is None:
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        what = "a number" if kind is float else "an integer"
+        flag = "--" + dest.replace("_", "-")
+        raise pytest.UsageError(f"{flag}: not {what}: {raw!r}") from None
+
+
+def observability_options(values: Mapping[str, Any]) -> ObservabilityOptions:
+    """The observability part of the resolved ``values``."""
+    return ObservabilityOptions(
+        prometheus_url=_str(values["prometheus_url"]),
+        kube_sim_prometheus=bool(values["kube_sim_prometheus"]),
+        prometheus_token=_str(values["prometheus_token"]),
+        prometheus_username=_str(values["prometheus_username"]),
+        prometheus_ca_cert=_str(values["prometheus_ca_cert"]),
+        prometheus_skip_tls_verify=bool(values["prometheus_skip_tls_verify"]),
+        prometheus_step=_str(values["prometheus_step"]) or "30s",
+        metrics_profiles=tuple(str(p) for p in values["metrics_profile"] or ()),
+        alert_profiles=tuple(str(p) for p in values["alert_profile"] or ()),
+        es_server=_str(values["es_server"]),
+        es_index=_str(values["es_index"]) or "kube-burner",
+        es_ca_cert=_str(values["es_ca_cert"]),
+        es_skip_tls_verify=bool(values["es_skip_tls_verify"]),
+    )
 
 
 def resolve(config: pytest.Config) -> RunConfig:
     """Read options and ini values into a RunConfig; raise pytest.UsageError on bad values."""
-    for dest, flag in NOT_YET.items():
-        value = _get(config, dest, dest if dest in ("prometheus_url", "es_server") else None)
-        if value not in (None, False, []):
-            raise pytest.UsageError(f"{flag}: not yet available in this version")
-    scale_raw = _get(config, "burner_scale", "burner_scale")
-    try:
-        scale = float(scale_raw) if scale_raw is not None else 1.0  # type: ignore[arg-type]
-    except ValueError:
-        raise pytest.UsageError(f"--burner-scale: not a number: {scale_raw!r}") from None
+    values = raw_values(config)
+    scale = _number(values, "burner_scale", float, 1.0)
     if scale <= 0:
         raise pytest.UsageError(f"--burner-scale: must be > 0, got {scale}")
-    run_uuid = str(_get(config, "burner_uuid", "burner_uuid") or uuidlib.uuid4())
+    run_uuid = str(values["burner_uuid"] or uuidlib.uuid4())
     if len(run_uuid) > 63 or not run_uuid.replace("-", "").isalnum():
         raise pytest.UsageError(
             f"--burner-uuid: must be a valid label value (letters, digits, '-', at most 63), "
             f"got {run_uuid!r}"
         )
-    clock = str(_get(config, "latency_clock", "latency_clock") or "client")
+    clock = str(values["latency_clock"] or "client")
     if clock not in ("client", "server"):
         raise pytest.UsageError(f"latency_clock: must be client or server, got {clock!r}")
-    nodes_raw = _get(config, "kube_sim_nodes", "kube_sim_nodes")
-    try:
-        nodes = int(nodes_raw) if nodes_raw is not None else 3  # type: ignore[call-overload]
-    except ValueError:
-        raise pytest.UsageError(f"--kube-sim-nodes: not an integer: {nodes_raw!r}") from None
+    nodes = _number(values, "kube_sim_nodes", int, 3)
     if nodes < 1:
         raise pytest.UsageError(f"--kube-sim-nodes: must be >= 1, got {nodes}")
-    metrics_dir = Path(
-        str(_get(config, "metrics_directory", "metrics_directory") or "collected-metrics")
-    )
-    kube_sim = bool(_get(config, "kube_sim", "kube_sim"))
-    kube_config = _get(config, "kube_config", "kube_config")
+    kube_sim = bool(values["kube_sim"])
+    kube_config = values["kube_config"]
     if kube_sim and kube_config:
         raise pytest.UsageError("--kube-sim and --kube-config exclude each other: choose one")
     return RunConfig(
         kube_config=str(kube_config) if kube_config else None,
-        kube_context=str(_get(config, "kube_context", "kube_context") or "") or None,
+        kube_context=_str(values["kube_context"]),
         kube_sim=kube_sim,
-        kube_sim_profile=str(_get(config, "kube_sim_profile", "kube_sim_profile") or "fast"),
+        kube_sim_profile=str(values["kube_sim_profile"] or "fast"),
         kube_sim_nodes=nodes,
         uuid=run_uuid,
-        metrics_directory=metrics_dir,
+        metrics_directory=Path(str(values["metrics_directory"] or "collected-metrics")),
         scale=scale,
-        dry_run=bool(_get(config, "burner_dry_run", "burner_dry_run")),
-        keep_on_interrupt=bool(config.getoption("burner_keep_on_interrupt", False)),
+        dry_run=bool(values["burner_dry_run"]),
+        keep_on_interrupt=bool(values["burner_keep_on_interrupt"]),
         latency_clock=clock,
+        observability=observability_options(values),
     )
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from . import collection, compat, markers, options, report
+from . import collection, compat, hooks, hookspecs, markers, options, report
 from .fixtures import burner, kube_client, kube_sim, latency_recorder, template_renderer
 from .session import SESSION_KEY, BurnerSession
 
 __all__ = ["burner", "kube_client", "kube_sim", "latency_recorder", "template_renderer"]
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -17,6 +21,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     markers.register(config)
+    hooks.register_measurements(config)
     burner_session = BurnerSession(config, options.resolve(config))
     config.stash[SESSION_KEY] = burner_session
     report.register(config)
@@ -49,6 +54,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    hooks.forget_measurements(config)
     burner_session = config.stash.get(SESSION_KEY, None)
     if burner_session is not None:
         burner_session.interrupts.uninstall()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from . import hooks
 from .cluster import ApiError, ClusterClient, ClusterError, resolve_target
 from .interrupt import InterruptHandler
 from .jobs.cleanup import cleanup_after_interrupt
@@ -34,7 +35,7 @@ class BurnerSession:
         self._sim: SimProcess | None = None
         self.cluster_facts: dict[str, Any] = {}
         self.interrupts = InterruptHandler()
-        self.observability = Observability(config)
+        self.observability = Observability(run.observability, hooks.document_preparer(config))
 
     # --- simulator ------------------------------------------------------------------------
     def simulator(self) -> SimProcess:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,23 @@ INDEX_BODY: dict[str, Any] = {
     }
 }
 _CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+Preparer = Callable[[list[Doc]], None]
+"""Changes a batch of documents in place before it is indexed (the index_documents hook)."""
+
+
+def prepared(docs: Iterable[Doc], prepare: Preparer, batch: int = 500) -> Iterator[Doc]:
+    """``docs`` in batches of ``batch``, each passed through ``prepare`` before it is yielded."""
+    chunk: list[Doc] = []
+    for doc in docs:
+        chunk.append(doc)
+        if len(chunk) >= batch:
+            prepare(chunk)
+            yield from chunk
+            chunk = []
+    if chunk:
+        prepare(chunk)
+        yield from chunk
 
 
 def document_id(doc: Mapping[str, Any]) -> str:
@@ -202,14 +219,22 @@ class ElasticIndexer:
         remaining = sum(1 for _ in source)
         return IndexResult(indexed, pulled[0] - indexed + remaining, reason)
 
-    def index_files(self, paths: Iterable[Path]) -> tuple[IndexResult, list[str]]:
-        """Index every file (streamed); returns the total and one warning per damaged file."""
+    def index_files(
+        self, paths: Iterable[Path], prepare: Preparer | None = None
+    ) -> tuple[IndexResult, list[str]]:
+        """Index every file (streamed); returns the total and one warning per damaged file.
+
+        ``prepare`` (when given) sees every batch of documents before it is indexed.
+        """
         total = IndexResult(0, 0)
         warnings: list[str] = []
         for path in paths:
             stats = ReadStats()
+            docs: Iterable[Doc] = iter_documents(path, stats)
+            if prepare is not None:
+                docs = prepared(docs, prepare, self.chunk_size)
             try:
-                total += self.index_documents(iter_documents(path, stats))
+                total += self.index_documents(docs)
             except OSError as exc:
                 warnings.append(f"{path}: cannot read: {exc.strerror or exc}")
                 continue

@@ -14,16 +14,17 @@ from ..results import JobResult, Quantiles
 from .base import Obj, Recorder, WatchSpec
 from .documents import job_summary_document
 from .quantiles import to_quantiles
+from .registry import MeasurementRegistry
 from .simple import JobLatency, PodLatency
 from .storage import DataVolumeLatency, PvcLatency
 from .vmi import VmiLatency
 from .vmim import VmimLatency
 from .writer import ArrayFileWriter, append_job_summary, write_json_array
 
-REGISTRY: dict[str, type[Recorder]] = {
-    cls.name: cls
-    for cls in (PodLatency, VmiLatency, VmimLatency, DataVolumeLatency, JobLatency, PvcLatency)
-}
+REGISTRY = MeasurementRegistry(
+    (PodLatency, VmiLatency, VmimLatency, DataVolumeLatency, JobLatency, PvcLatency)
+)
+"""Every measurement by name: the built-ins plus those plugins register (registry.py)."""
 JOB_SUMMARY_FILE = "jobSummary.json"
 
 
@@ -35,7 +36,10 @@ def quantile_names(measurement: str) -> tuple[str, ...]:
 def default_measurements(
     kinds: Iterable[str], *, data_volume_templates: bool = False, operations: Iterable[str] = ()
 ) -> list[str]:
-    """Measurements for a job creating ``kinds`` (podLatency always, the others by kind)."""
+    """Measurements for a job creating ``kinds`` (podLatency always, the others by kind).
+
+    Measurements added by plugins follow the built-ins when they apply (registry.py).
+    """
     present = set(kinds)
     ops = set(operations)
     names = ["podLatency"]
@@ -49,7 +53,7 @@ def default_measurements(
         names.append("jobLatency")
     if "PersistentVolumeClaim" in present:
         names.append("pvcLatency")
-    return names
+    return names + REGISTRY.added_for(present, ops)
 
 
 class MeasurementSet:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..indexers.elasticsearch import ElasticIndexer, IndexResult
+from ..indexers.elasticsearch import ElasticIndexer, IndexResult, Preparer
 from ..indexers.local import LocalIndexer
 from .alerts import AlertVerdict, alert_documents, evaluate_alerts
 from .collect import DEFAULT_STEP, CollectStats, JobWindow, collect_metrics
@@ -50,6 +50,7 @@ class ObservabilityPipeline:
     """Per job: alerts + metrics into local files; at the end: every result file into ES.
 
     Profiles are loaded (and validated) by the constructor, which raises ProfileError.
+    ``prepare`` sees every batch of documents before it goes to ES.
     """
 
     def __init__(
@@ -64,12 +65,14 @@ class ObservabilityPipeline:
         es: ElasticIndexer | None = None,
         metadata: Mapping[str, Any] | None = None,
         env: Mapping[str, str] | None = None,
+        prepare: Preparer | None = None,
     ) -> None:
         self.directory = Path(metrics_directory)
         self.uuid = uuid
         self.prometheus = prometheus
         self.step = step
         self.es = es
+        self.prepare = prepare
         self.metadata = dict(metadata or {})
         self.env = env
         self.queries: list[MetricQuery] = [
@@ -156,7 +159,7 @@ class ObservabilityPipeline:
             if self.es is None:
                 self._finished = SessionObservation()
                 return self._finished
-            result, warnings = self.es.index_files(self.session_files())
+            result, warnings = self.es.index_files(self.session_files(), self.prepare)
             if result.failed:
                 warnings.append(result.summary())
             self._finished = _session(result, warnings)

@@ -12,10 +12,18 @@ import pytest
 from .compare import CompareHooks
 from .junit import JunitHooks
 from .model import RESULTS_KEY, STATE_KEY, ReportState
+from .sections import ExtraSectionsHooks, ReportSection
 from .summary import SummaryHooks
 from .terminal import Progress, TerminalHooks
 
-__all__ = ["RESULTS_KEY", "STATE_KEY", "Progress", "progress_for", "register"]
+__all__ = [
+    "RESULTS_KEY",
+    "STATE_KEY",
+    "Progress",
+    "ReportSection",
+    "progress_for",
+    "register",
+]
 
 PLUGIN_NAMES = {
     "compare": "kubevirt-burner-compare",
@@ -23,6 +31,7 @@ PLUGIN_NAMES = {
     "summary": "kubevirt-burner-summary",
     "terminal": "kubevirt-burner-terminal",
     "html": "kubevirt-burner-html",
+    "sections": "kubevirt-burner-sections",
 }
 
 
@@ -47,6 +56,7 @@ def register(config: pytest.Config) -> None:
         from .html import HtmlHooks  # numpy and matplotlib load only for an HTML report
 
         pm.register(HtmlHooks(config, state), PLUGIN_NAMES["html"])
+        pm.register(ExtraSectionsHooks(config), PLUGIN_NAMES["sections"])
 
 
 def progress_for(config: pytest.Config, job: str) -> Progress:

@@ -10,16 +10,13 @@ from kubernetes import client, config
 
 from pytest_kubevirt_burner.sim.process import SimProcess
 
+from ..inner import run_inner, simulator
+
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimProcess]:
     """A simulated cluster (fast profile, 3 nodes) shared by a test module."""
-    proc = SimProcess(nodes=3, profile="fast", seed=7)
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.cleanup()
+    yield from simulator(nodes=3, profile="fast", seed=7)
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +34,6 @@ def run_burner(pytester: pytest.Pytester, sim: SimProcess) -> Any:
     """Run pytest in-process on the files made with ``pytester`` against ``sim``."""
 
     def run(*args: str) -> pytest.RunResult:
-        return pytester.runpytest(
-            "-p",
-            "no:cacheprovider",
-            f"--rootdir={pytester.path}",
-            "--kube-config",
-            str(sim.kubeconfig),
-            *args,
-        )
+        return run_inner(pytester, sim, None, *args)
 
     return run

@@ -13,7 +13,7 @@ from kubernetes import client, config
 from pytest_kubevirt_burner.measurements.writer import read_json_array
 from pytest_kubevirt_burner.sim.process import SimProcess
 
-from .inner import POD
+from ..inner import POD, run_inner, write_templates
 
 CM = """\
 apiVersion: v1
@@ -25,19 +25,9 @@ data: {a: b}
 
 
 def _run(pytester: pytest.Pytester, sim: SimProcess, metrics: Path, body: str) -> Any:
-    (pytester.path / "templates").mkdir(exist_ok=True)
-    (pytester.path / "templates" / "pod.yml").write_text(POD)
-    (pytester.path / "templates" / "cm.yml").write_text(CM)
+    write_templates(pytester, pod=POD, cm=CM)
     pytester.makepyfile(test_suite=body)
-    return pytester.runpytest(
-        "-p",
-        "no:cacheprovider",
-        f"--rootdir={pytester.path}",
-        "--kube-config",
-        str(sim.kubeconfig),
-        "--metrics-directory",
-        str(metrics),
-    )
+    return run_inner(pytester, sim, metrics)
 
 
 def _current_uids(sim: SimProcess, job: str) -> dict[tuple[str, str, str], str]:

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from ..inner import write_templates
+
 POD = """\
 apiVersion: v1
 kind: Pod
@@ -20,8 +22,7 @@ spec:
 
 @pytest.fixture
 def pod_template(pytester: pytest.Pytester) -> None:
-    pytester.mkdir("templates")
-    (pytester.path / "templates" / "pod.yml").write_text(POD)
+    write_templates(pytester, pod=POD)
 
 
 def labelled_namespaces(core: Any, uuid: str) -> list[str]:

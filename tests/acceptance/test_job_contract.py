@@ -15,7 +15,7 @@ import pytest
 from pytest_kubevirt_burner.measurements.writer import read_json_array
 from pytest_kubevirt_burner.sim.process import SimProcess
 
-from .inner import POD, run_inner, write_templates
+from ..inner import POD, run_inner, write_templates
 
 CONFIGMAP = """\
 apiVersion: v1

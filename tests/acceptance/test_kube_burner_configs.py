@@ -10,7 +10,7 @@ from kubernetes import client, config
 from pytest_kubevirt_burner.measurements.writer import read_json_array
 from pytest_kubevirt_burner.sim.process import SimProcess
 
-from .inner import run_inner as _run
+from ..inner import run_inner as _run
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "kube-burner-examples"
 

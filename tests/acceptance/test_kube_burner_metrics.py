@@ -13,6 +13,8 @@ from pytest_kubevirt_burner.measurements.writer import read_json_array
 from pytest_kubevirt_burner.metrics.promserver import PrometheusProcess
 from pytest_kubevirt_burner.sim.process import SimProcess
 
+from ..inner import run_inner
+
 pytestmark = pytest.mark.skipif(
     shutil.which("prometheus") is None,
     reason="prometheus is not installed: apt-get install prometheus",
@@ -96,19 +98,8 @@ def _config(tmp_path: Path, endpoint: str, jobs: str, severity: str = "error") -
 
 
 def _run(pytester: pytest.Pytester, sim: SimProcess, cfg: Path, metrics: Path) -> Any:
-    return pytester.runpytest(
-        "-p",
-        "no:cacheprovider",
-        f"--rootdir={pytester.path}",
-        "--kube-config",
-        str(sim.kubeconfig),
-        "--metrics-directory",
-        str(metrics),
-        "--burner-uuid",
-        UUID,
-        "--kube-burner-config",
-        str(cfg),
-        "-rA",
+    return run_inner(
+        pytester, sim, metrics, "--burner-uuid", UUID, "--kube-burner-config", str(cfg), "-rA"
     )
 
 

@@ -12,7 +12,8 @@ from pytest_kubevirt_burner.measurements.timeutil import parse_ts
 from pytest_kubevirt_burner.measurements.writer import read_json_array
 from pytest_kubevirt_burner.sim.process import SimProcess
 
-from .inner import run_inner as _run
+from ..inner import run_inner as _run
+from ..inner import simulator, write_templates
 
 VM = """\
 apiVersion: kubevirt.io/v1
@@ -42,18 +43,11 @@ spec:
 @pytest.fixture(scope="module")
 def kv_sim() -> Iterator[SimProcess]:
     """A simulator recording ground truth, shared by this module."""
-    proc = SimProcess(nodes=3, profile="fast", seed=5)
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.cleanup()
+    yield from simulator(nodes=3, profile="fast", seed=5)
 
 
 def _suite(pytester: pytest.Pytester, body: str) -> None:
-    pytester.mkdir("templates")
-    (pytester.path / "templates" / "vm.yml").write_text(VM)
-    (pytester.path / "templates" / "dv.yml").write_text(DISK)
+    write_templates(pytester, vm=VM, dv=DISK)
     pytester.makepyfile(test_suite=body)
 
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +14,8 @@ import pytest
 from pytest_kubevirt_burner.measurements.writer import read_json_array
 from pytest_kubevirt_burner.sim.process import SimProcess
 
-from .inner import POD
-from .inner import run_inner as _run
+from ..inner import POD, popen_pytest, simulator, write_templates
+from ..inner import run_inner as _run
 
 PROFILE = """\
 name: known
@@ -38,17 +35,11 @@ def known_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimProcess]:
     base = tmp_path_factory.mktemp("known")
     profile = base / "known.yaml"
     profile.write_text(PROFILE)
-    proc = SimProcess(nodes=4, profile=str(profile))
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.cleanup()
+    yield from simulator(nodes=4, profile=str(profile))
 
 
 def _write_suite(pytester: pytest.Pytester, body: str) -> None:
-    pytester.mkdir("templates")
-    (pytester.path / "templates" / "pod.yml").write_text(POD)
+    write_templates(pytester, pod=POD)
     pytester.makepyfile(test_suite=body)
 
 
@@ -183,26 +174,12 @@ def test_sigint_mid_job_keeps_every_finished_object(tmp_path: Path) -> None:
         "def test_slow(burner):\n    burner.run()\n"
     )
     metrics = tmp_path / "metrics"
-    with SimProcess(nodes=3, profile=str(slow)) as sim:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-p",
-                "no:cacheprovider",
-                str(suite),
-                f"--rootdir={suite}",
-                "--kube-config",
-                str(sim.kubeconfig),
-                "--metrics-directory",
-                str(metrics),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            cwd=suite,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+    with (
+        SimProcess(nodes=3, profile=str(slow)) as sim,
+        popen_pytest(
+            suite, "--kube-config", str(sim.kubeconfig), "--metrics-directory", str(metrics)
+        ) as proc,
+    ):
         docs_file = metrics / "podLatencyMeasurement-slow.json"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # wait until some pods are Ready

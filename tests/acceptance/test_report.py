@@ -20,7 +20,7 @@ import pytest
 import pytest_kubevirt_burner.report.html  # noqa: F401
 from pytest_kubevirt_burner.sim.process import SimProcess
 
-from .inner import POD
+from ..inner import POD, run_inner, simulator, write_templates
 
 SUITE = """
 import pytest
@@ -48,36 +48,27 @@ transitions:
 """
 
 
-def _sim(tmp: Path, name: str, delay: float) -> SimProcess:
+def _sim(tmp: Path, name: str, delay: float) -> Iterator[SimProcess]:
     profile = tmp / f"{name}.yaml"
     profile.write_text(PROFILE.format(name=name, delay=delay))
-    return SimProcess(nodes=3, profile=str(profile)).start()
+    yield from simulator(nodes=3, profile=str(profile))
 
 
 @pytest.fixture(scope="module")
 def steady_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimProcess]:
     """Pods become Ready after a fixed 4 x 0.15 s."""
-    proc = _sim(tmp_path_factory.mktemp("steady"), "steady", 0.15)
-    try:
-        yield proc
-    finally:
-        proc.cleanup()
+    yield from _sim(tmp_path_factory.mktemp("steady"), "steady", 0.15)
 
 
 @pytest.fixture(scope="module")
 def slow_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimProcess]:
     """Pods become Ready after a fixed 4 x 0.45 s (three times slower)."""
-    proc = _sim(tmp_path_factory.mktemp("slow"), "slow", 0.45)
-    try:
-        yield proc
-    finally:
-        proc.cleanup()
+    yield from _sim(tmp_path_factory.mktemp("slow"), "slow", 0.45)
 
 
 @pytest.fixture
 def suite(pytester: pytest.Pytester) -> Any:
-    pytester.mkdir("templates")
-    (pytester.path / "templates" / "pod.yml").write_text(POD)
+    write_templates(pytester, pod=POD)
 
     def write(replicas: int = 4) -> None:
         pytester.makepyfile(test_suite=SUITE.format(replicas=replicas))
@@ -88,10 +79,7 @@ def suite(pytester: pytest.Pytester) -> Any:
 
 def run_on(pytester: pytest.Pytester, sim: SimProcess | None, *args: str) -> pytest.RunResult:
     """Run the inner suite on ``sim`` (None: ``--kube-sim``)."""
-    target = ["--kube-sim"] if sim is None else ["--kube-config", str(sim.kubeconfig)]
-    return pytester.runpytest(
-        "-p", "no:cacheprovider", f"--rootdir={pytester.path}", *target, *args
-    )
+    return run_inner(pytester, sim, None, *args)
 
 
 class _Collect(HTMLParser):

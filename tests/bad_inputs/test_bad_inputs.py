@@ -9,21 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import kubernetes.client
-import kubernetes.client.models
 import pytest
 import yaml
 
 from pytest_kubevirt_burner.sim.process import SimProcess
 
+from ..inner import inner_args
 from ..reliability.harness import Cluster
-
-# Inner runs are in-process (pytester): modules they import first are dropped from sys.modules
-# afterwards, and the kubernetes client imports its models lazily, which would leave two
-# generations of its pydantic classes in this process. Import them all before any inner run.
-for _module in (kubernetes.client, kubernetes.client.models):
-    for _name in getattr(_module, "__all__", ()):
-        getattr(_module, _name)
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).with_name("cases.yaml")).read_text(encoding="utf-8")
@@ -64,15 +56,14 @@ def _run(
         for key, value in (case.get("env") or {}).items():
             mp.setenv(key, _fill(str(value), case_dir, sim))
         result = pytester.runpytest_inprocess(
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:hypothesispytest",  # its terminal summary costs a second per inner run
-            f"--rootdir={case_dir}",
-            "--metrics-directory",
-            str(case_dir / "metrics"),
-            *cluster,
-            *args,
+            *inner_args(
+                case_dir,
+                "-p",
+                "no:hypothesispytest",  # its terminal summary costs a second per inner run
+                *cluster,
+                *args,
+                metrics=case_dir / "metrics",
+            )
         )
     return int(result.ret), "\n".join(result.outlines + result.errlines)
 

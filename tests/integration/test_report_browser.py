@@ -23,6 +23,8 @@ import pytest
 
 import pytest_kubevirt_burner.report.html  # noqa: F401 (numpy must load once, before pytester)
 
+from ..inner import run_inner, write_templates
+
 POD = """\
 apiVersion: v1
 kind: Pod
@@ -69,12 +71,9 @@ def chromium() -> str:
 @pytest.fixture
 def report_html(pytester: pytest.Pytester) -> Path:
     """A self-contained report of one density test on the embedded simulator."""
-    pytester.mkdir("templates")
-    (pytester.path / "templates" / "pod.yml").write_text(POD)
+    write_templates(pytester, pod=POD)
     pytester.makepyfile(test_suite=SUITE)
-    result = pytester.runpytest(
-        "-p", "no:cacheprovider", "--kube-sim", "--html=report.html", "--self-contained-html"
-    )
+    result = run_inner(pytester, None, None, "--html=report.html", "--self-contained-html")
     result.assert_outcomes(passed=1)
     return pytester.path / "report.html"
 

@@ -3,10 +3,6 @@ against a SimProcess, and the cluster inspected through the official kubernetes 
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,14 +15,21 @@ from kubernetes import client, config
 from pytest_kubevirt_burner.measurements.writer import read_json_array
 from pytest_kubevirt_burner.sim.process import SimProcess
 
-UUID_LABEL = "kube-burner.io/uuid"
+from ..inner import popen_pytest, run_pytest
 
-# pytester's in-process runs (acceptance tests) drop the modules they imported first, and the
-# kubernetes client imports its pydantic models lazily: two generations of a model class would
-# make CoreV1Api refuse our V1Pod. Import every model at collection, before any inner run.
-for _module in (client, client.models):
-    for _name in getattr(_module, "__all__", ()):
-        getattr(_module, _name)
+__all__ = [
+    "POD",
+    "VM",
+    "Cluster",
+    "docs",
+    "popen_pytest",
+    "run_pytest",
+    "summary",
+    "wait_until",
+    "write_suite",
+]
+
+UUID_LABEL = "kube-burner.io/uuid"
 
 POD = """\
 apiVersion: v1
@@ -71,64 +74,6 @@ def write_suite(root: Path, body: str, templates: dict[str, str] | None = None) 
         (tdir / name).write_text(text)
     (root / "test_suite.py").write_text(body)
     return root
-
-
-def pytest_command(suite: Path, *args: str) -> list[str]:
-    """The command line of an inner pytest run of ``suite``."""
-    return [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:randomly",
-        str(suite),
-        f"--rootdir={suite}",
-        *args,
-    ]
-
-
-def env() -> dict[str, str]:
-    """Environment of inner runs: unbuffered, no inherited kubeconfig."""
-    e = {k: v for k, v in os.environ.items() if k not in ("KUBECONFIG", "PYTEST_ADDOPTS")}
-    e["PYTHONUNBUFFERED"] = "1"
-    return e
-
-
-def run_pytest(suite: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    """Run pytest on ``suite`` in a subprocess; stdout and stderr merged into ``stdout``."""
-    return subprocess.run(
-        pytest_command(suite, *args),
-        cwd=suite,
-        env=env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-@contextmanager
-def popen_pytest(suite: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
-    """A running inner pytest (its own process group); killed on exit if still running."""
-    proc = subprocess.Popen(
-        pytest_command(suite, *args),
-        cwd=suite,
-        env=env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 def wait_until(cond: Callable[[], bool], timeout: float, what: str) -> None:

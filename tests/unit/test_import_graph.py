@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"measurements"},
     {"indexers"},
     {"metrics"},
-    {"jobs", "recording"},
+    {"jobs", "recording", "hooks", "hookspecs"},
     {"observability", "report", "markers", "options"},
     {"session"},
     {"jobrun", "collection", "fixtures", "compat", "cleanup_cmd"},
