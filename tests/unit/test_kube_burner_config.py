@@ -193,3 +193,15 @@ def test_go_durations_and_camel_messages() -> None:
         "x: 'jobIterations' must be an integer"
     )
     assert camel_message("x: 'churn.delete_delay': bad") == "x: 'churnConfig.deleteDelay': bad"
+
+
+def test_churn_with_zero_duration_and_zero_cycles_is_off(tmp_path: Path) -> None:
+    """Every kube-burner-ocp config renders Go's zero duration as '0s': churn off."""
+    churn = "  churnConfig: {cycles: 0, duration: 0s, percent: 10, delay: 2m0s, mode: objects}\n"
+    cfg = load(
+        _config(tmp_path, BASE.replace("  objects:", churn + "  objects:")), uuid=UUID, env={}
+    )
+    assert cfg.jobs[0].spec.churn is None
+    on = churn.replace("duration: 0s", "duration: 1m0s")
+    spec = load(_config(tmp_path, BASE.replace("  objects:", on + "  objects:")), uuid=UUID, env={})
+    assert spec.jobs[0].spec.churn is not None and spec.jobs[0].spec.churn.duration == 60.0
