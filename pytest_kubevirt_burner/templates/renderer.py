@@ -22,7 +22,9 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from ..yamlerrors import describe
 from .errors import RenderFailure, TemplateError, jinja_message, template_line
+from .funcs_crypto import CRYPTO_FUNCTIONS
 from .funcs_data import DATA_FUNCTIONS
+from .funcs_sprig import SPRIG_FUNCTIONS
 from .funcs_text import TEXT_FUNCTIONS
 from .gofmt import go_str
 from .gotranslate import translate_go_set
@@ -126,7 +128,13 @@ class TemplateRenderer:
         self.config_dir = None if config_dir is None else Path(config_dir).resolve()
         self._fn_defines: dict[str, tuple[str, str]] | None = None
         self._builtins = dict(builtins or {})
-        raw = {**TEXT_FUNCTIONS, **DATA_FUNCTIONS, **flow_functions(allow_env)}
+        raw = {
+            **TEXT_FUNCTIONS,
+            **DATA_FUNCTIONS,
+            **SPRIG_FUNCTIONS,
+            **CRYPTO_FUNCTIONS,
+            **flow_functions(allow_env),
+        }
         self._functions = {name: _guard(name, fn) for name, fn in raw.items()}
         self.function_names = frozenset([*self._functions, *_FILE_FUNCS])
         self._go_env = self._make_env(go=True)
