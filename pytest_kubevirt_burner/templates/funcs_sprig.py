@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import decimal
 import json
 import random
 import re
@@ -18,7 +19,7 @@ from typing import Any
 
 from ..durations import parse_duration
 from .errors import RenderFailure
-from .funcs_data import DATA_FUNCTIONS, go_empty, to_int
+from .funcs_data import DATA_FUNCTIONS, go_empty, to_float, to_int
 from .funcs_text import TEXT_FUNCTIONS, strval
 from .gofmt import _LAYOUT, go_type
 from .gosemver import semver, semver_compare
@@ -83,6 +84,59 @@ def _wrap_custom(s: str, width: int, newline: str, long_words: bool) -> str:
 
 def _initials(s: Any) -> str:
     return "".join(word[0] for word in strval(s).split())
+
+
+def _is_connector(c: str) -> bool:
+    return c in "-_" or c.isspace()
+
+
+def _camelcase(value: Any) -> str:
+    """xstrings.ToCamelCase: connectors (-, _, spaces) dropped, next letter upper-cased;
+    leading connectors and doubled ones are kept."""
+    text = strval(value)
+    out: list[str] = []
+    i = 0
+    while i < len(text) and _is_connector(text[i]):
+        out.append(text[i])
+        i += 1
+    if i >= len(text):
+        return "".join(out)
+    r0 = text[i].upper()
+    for c in text[i + 1 :]:
+        r1, r0 = r0, c
+        if _is_connector(r0) and _is_connector(r1):
+            out.append(r1)
+            continue
+        if _is_connector(r1):
+            r0 = r0.upper()
+        else:
+            out.append(r1)
+    out.append(r0)
+    return "".join(out)
+
+
+def _decimal(value: Any) -> decimal.Decimal:
+    return decimal.Decimal(repr(to_float(value)))
+
+
+def _decimal_op(name: str, first: Any, rest: tuple[Any, ...]) -> float:
+    """sprig's float math: shopspring/decimal on each operand's shortest decimal form."""
+    with decimal.localcontext() as ctx:
+        ctx.prec = 60
+        out = _decimal(first)
+        for value in rest:
+            d = _decimal(value)
+            if name == "add":
+                out += d
+            elif name == "sub":
+                out -= d
+            elif name == "mul":
+                out *= d
+            else:
+                if d == 0:
+                    raise RenderFailure("divf: decimal division by 0")
+                out = (out / d).quantize(decimal.Decimal(1).scaleb(-16), decimal.ROUND_HALF_UP)
+        return float(out)
 
 
 # -- lists -----------------------------------------------------------------------------------
@@ -407,6 +461,12 @@ SPRIG_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "wrapWith": lambda n, sep, s: _wrap_custom(strval(s), to_int(n), strval(sep), True),
     "trimall": lambda cut, s: strval(s).strip(strval(cut)),
     "toDecimal": _to_decimal,
+    "camelcase": _camelcase,
+    # float math
+    "addf": lambda *a: _decimal_op("add", 0.0, a),
+    "subf": lambda a, *r: _decimal_op("sub", a, r),
+    "mulf": lambda a, *r: _decimal_op("mul", a, r),
+    "divf": lambda a, *r: _decimal_op("div", a, r),
     # lists and dicts
     "tuple": lambda *a: list(a),
     "chunk": _chunk,

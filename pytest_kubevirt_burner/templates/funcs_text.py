@@ -217,6 +217,18 @@ def _le(a: Any, b: Any) -> bool:
     return _lt(a, b) or _eq_one(a, b)
 
 
+def _go_builtin(name: str, fn: Callable[..., bool]) -> Callable[..., bool]:
+    """Prefix a comparison's error as text/template does (``error calling eq: ...``)."""
+
+    def call(*args: Any) -> bool:
+        try:
+            return fn(*args)
+        except RenderFailure as exc:
+            raise RenderFailure(f"error calling {name}: {exc.message}") from None
+
+    return call
+
+
 def _go_len(value: Any) -> int:
     if value is None:
         raise RenderFailure("len of nil value")
@@ -256,12 +268,12 @@ def _slice(item: Any, *idx: int) -> Any:
 
 TEXT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     # Go text/template builtins (and/or/not are translated inline)
-    "eq": _eq,
-    "ne": lambda a, b: not _eq_one(a, b),
-    "lt": _lt,
-    "le": _le,
-    "gt": lambda a, b: not _le(a, b),
-    "ge": lambda a, b: not _lt(a, b),
+    "eq": _go_builtin("eq", _eq),
+    "ne": _go_builtin("ne", lambda a, b: not _eq_one(a, b)),
+    "lt": _go_builtin("lt", _lt),
+    "le": _go_builtin("le", _le),
+    "gt": _go_builtin("gt", lambda a, b: not _le(a, b)),
+    "ge": _go_builtin("ge", lambda a, b: not _lt(a, b)),
     "len": _go_len,
     "index": _index,
     "slice": _slice,

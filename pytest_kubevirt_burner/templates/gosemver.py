@@ -21,7 +21,30 @@ _X = ("x", "X", "*")
 
 
 class SemVer(dict[str, Any]):
-    """A parsed version: its fields are readable from templates (``$v.Major``)."""
+    """A parsed version: its fields are readable from templates (``$v.Major``), and its
+    methods callable (``$v.Compare $w``)."""
+
+    go_methods = frozenset({"Compare", "LessThan", "GreaterThan", "Equal", "String"})
+
+    def Compare(self, other: SemVer) -> int:
+        """-1, 0 or 1."""
+        return compare(self, other)
+
+    def LessThan(self, other: SemVer) -> bool:
+        """self < other."""
+        return compare(self, other) < 0
+
+    def GreaterThan(self, other: SemVer) -> bool:
+        """self > other."""
+        return compare(self, other) > 0
+
+    def Equal(self, other: SemVer) -> bool:
+        """self == other (metadata ignored)."""
+        return compare(self, other) == 0
+
+    def String(self) -> str:
+        """The normalised version text."""
+        return str(self)
 
     def key(self) -> tuple[int, int, int]:
         """(major, minor, patch)."""

@@ -30,6 +30,7 @@ class _Operand:
     text: str
     func: str | None = None
     lenient: str | None = None
+    method: tuple[str, tuple[str, ...]] | None = None  # (receiver, field chain) of $x.M / (p).M
 
 
 @dataclass(slots=True)
@@ -85,7 +86,9 @@ class _Translator:
             return _Operand(base, text)
         args = ", ".join(repr(k) for k in keys)
         fn = "kbv" if is_root else "kbf"
-        return _Operand(f"{fn}({base}, {args})", text, lenient=f"{fn}l({base}, {args})")
+        method = None if is_root or first is not None else (base, tuple(keys))
+        lenient = f"{fn}l({base}, {args})"
+        return _Operand(f"{fn}({base}, {args})", text, lenient=lenient, method=method)
 
     def operand(self) -> _Operand:
         tok = self.take()
@@ -137,6 +140,11 @@ class _Translator:
             raise self.fail("missing value for command")
         head = ops[0]
         if head.func is None:
+            if (len(ops) > 1 or piped is not None) and head.method is not None:
+                base, keys = head.method  # a method call on a variable or a pipeline's value
+                margs = [op.expr for op in ops[1:]] + ([piped] if piped is not None else [])
+                call = ", ".join([base, repr(keys), *margs])
+                return _Operand(f"kbcall({call})", head.text)
             if len(ops) > 1 or piped is not None:
                 raise self.fail(f"can't give argument to non-function {head.text}")
             return head

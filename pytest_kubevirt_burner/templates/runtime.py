@@ -76,7 +76,19 @@ GO_HELPERS: dict[str, Callable[..., Any]] = {
     "kbfl": lambda obj, *keys: _field(obj, keys, False, True),
     "kbrange": _range,
     "kbpairs": _pairs,
+    "kbcall": lambda obj, keys, *args: _call(obj, keys, args),
 }
+
+
+def _call(obj: Any, keys: tuple[str, ...], args: tuple[Any, ...]) -> Any:
+    """A Go method call ``$v.M arg``: only methods a value declares in ``go_methods``."""
+    receiver = _field(obj, keys[:-1], False, False) if len(keys) > 1 else obj
+    name = keys[-1]
+    if name not in getattr(type(receiver), "go_methods", ()):
+        raise RenderFailure(f"can't give argument to non-function .{'.'.join(keys)}")
+    return getattr(receiver, name)(*args)
+
+
 # missingkey=zero (kube-burner's defaultMissingKeysWithZero)
 ZERO_HELPERS: dict[str, Callable[..., Any]] = {
     "kbv": lambda obj, *keys: _field(obj, keys, True, False, True),
