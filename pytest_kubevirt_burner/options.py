@@ -248,6 +248,24 @@ def add_options(parser: pytest.Parser) -> None:
         help="kube-burner --user-data file for --kube-burner-config",
     )
     opt(
+        "--kube-burner-allow-missing",
+        None,
+        action="store_true",
+        dest="kube_burner_allow_missing",
+        default=False,
+        help="kube-burner --allow-missing: variables the config names but nobody defines "
+        "render as Go's zero value instead of failing",
+    )
+    opt(
+        "--kube-burner-fill-undefined",
+        None,
+        action="store_true",
+        dest="kube_burner_fill_undefined",
+        default=False,
+        help="as kube-burner-ocp's wrappers do: variables the config names but neither the "
+        'environment nor the user data defines become "" (0 when compared with a number)',
+    )
+    opt(
         "--burner-keep-on-interrupt",
         None,
         action="store_true",

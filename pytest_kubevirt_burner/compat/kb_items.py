@@ -26,7 +26,6 @@ from ..jobs.runner import JobFailed, cleanup_run, new_result, run_job
 from ..jobs.watches import resilient_watches
 from ..jobspec import JobSpecError
 from ..session import SESSION_KEY, BurnerSession
-from ..templates import TemplateRenderer
 from .kb_metrics import KbEndpoints, PrometheusEndpointError
 from .kube_burner import KbJob, KubeBurnerConfig, KubeBurnerConfigError, load, read_user_data
 from .preload import preload_images
@@ -98,6 +97,8 @@ class KubeBurnerPlugin:
                 uuid=session.run.uuid,
                 user_data=user_data,
                 overrides=config.getoption("kube_burner_set") or [],
+                allow_missing=bool(config.getoption("kube_burner_allow_missing", False)),
+                fill_undefined=bool(config.getoption("kube_burner_fill_undefined", False)),
             )
         except KubeBurnerConfigError as exc:
             raise pytest.UsageError(f"--kube-burner-config: {exc}") from None
@@ -160,7 +161,7 @@ class KubeBurnerPlugin:
         return JobContext(
             spec=job.spec.scaled(session.run.scale),
             client=session.client(),
-            renderer=TemplateRenderer(self.path.parent),
+            renderer=self.cfg.renderer(job),
             uuid=session.run.uuid,
             runid=session.runid,
             metrics_dir=self.metrics_directory(session) if metrics else None,

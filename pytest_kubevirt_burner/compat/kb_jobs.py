@@ -26,6 +26,12 @@ def _value(key: str, value: Any) -> Any:
     return kb.go_duration(value) if key in kb.DURATION_KEYS else value
 
 
+def _bool(value: Any, where: str, key: str = "defaultMissingKeysWithZero") -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{where}: '{key}' must be true or false, got {value!r}")
+    return value
+
+
 def _seconds(value: Any, where: str, key: str) -> float:
     try:
         return parse_duration(kb.go_duration(value))
@@ -114,8 +120,6 @@ def _unsupported(raw: dict[str, Any], where: str) -> None:
         raise ValueError(f"{where}: 'incrementalLoad' is not supported")
     if raw.get("metricsAggregate"):
         raise ValueError(f"{where}: 'metricsAggregate: true' is not supported")
-    if raw.get("defaultMissingKeysWithZero"):
-        raise ValueError(f"{where}: 'defaultMissingKeysWithZero: true' is not supported")
     closing = raw.get("metricsClosing", "afterJobPause")
     if closing not in kb.METRICS_CLOSING:
         raise ValueError(
@@ -164,6 +168,7 @@ def job_kwargs(raw: dict[str, Any], where: str) -> tuple[JobType, dict[str, Any]
         "preload_period": _seconds(raw.get("preLoadPeriod", "10m"), where, "preLoadPeriod"),
         "preload_node_labels": {str(k): str(v) for k, v in labels.items()},
         "skip_indexing": bool(raw.get("skipIndexing", False)),
+        "missing_key_zero": _bool(raw.get("defaultMissingKeysWithZero", False), where),
     }
     return kb.JOB_TYPES[job_type], kwargs, extras  # type: ignore[return-value]
 
