@@ -10,6 +10,7 @@ import base64
 import itertools
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,7 +48,7 @@ def renderer(tmp_path_factory: pytest.TempPathFactory) -> TemplateRenderer:
     return TemplateRenderer(tmp_path_factory.mktemp("t"))
 
 
-def go(r: TemplateRenderer, text: str, data: dict[str, object] | None = None) -> str:
+def go(r: TemplateRenderer, text: str, data: dict[str, Any] | None = None) -> str:
     return r.render_string(text, data or {}, dialect="go")
 
 
