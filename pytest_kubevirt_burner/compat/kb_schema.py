@@ -54,7 +54,7 @@ JOB_FIELDS: dict[str, str | None] = {
     "namespaceAnnotations": "namespace_annotations",
     "churnConfig": None,
     "skipIndexing": None,
-    "defaultMissingKeysWithZero": None,
+    "defaultMissingKeysWithZero": "default_missing_keys_with_zero",
     "executionMode": "execution_mode",
     "objectDelay": "object_delay",
     "objectWait": "object_wait",
