@@ -19,13 +19,16 @@ CLUSTER_FIXTURES = {"kube_client", "latency_recorder"}
 def preflight_items(session: BurnerSession, items: Sequence[pytest.Item]) -> list[str]:
     """Problems found by rendering and resolving every create job (empty when all is well)."""
     problems: list[str] = []
-    renderers: dict[str, TemplateRenderer] = {}
+    renderers: dict[tuple[str, bool], TemplateRenderer] = {}
     for item in items:
         spec = markers.job_for_item(item)
         if spec is None or spec.job_type != "create":
             continue
-        base = str(item.path.parent)
-        renderer = renderers.setdefault(base, TemplateRenderer(item.path.parent))
+        zero = spec.default_missing_keys_with_zero
+        key = (str(item.path.parent), zero)
+        if key not in renderers:
+            renderers[key] = TemplateRenderer(item.path.parent, missing_key_zero=zero)
+        renderer = renderers[key]
         ctx = job_context(session, spec, item.path.parent, metrics_dir=None, renderer=renderer)
         problems.extend(f"{item.nodeid}: {p}" for p in build_plan(ctx).problems)
     return list(dict.fromkeys(problems))

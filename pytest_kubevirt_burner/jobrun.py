@@ -45,7 +45,9 @@ def job_context(
     return JobContext(
         spec=spec.scaled(session.run.scale),
         client=session.client(),
-        renderer=renderer if renderer is not None else TemplateRenderer(base_dir),
+        renderer=renderer
+        if renderer is not None
+        else TemplateRenderer(base_dir, missing_key_zero=spec.default_missing_keys_with_zero),
         uuid=session.run.uuid,
         runid=session.runid,
         metrics_dir=None if spec.skip_indexing else metrics_dir,

@@ -129,6 +129,12 @@ OPTIONS: tuple[OptionDecl, ...] = (
        kind="list", metavar="KEY=VALUE"),
     _o("--kube-burner-user-data", "kube-burner --user-data file for --kube-burner-config",
        metavar="FILE"),
+    _o("--kube-burner-allow-missing", "kube-burner --allow-missing: variables the config names "
+       "but nobody defines render as Go's zero value instead of failing", kind="bool",
+       default=False),
+    _o("--kube-burner-fill-undefined", "as kube-burner-ocp's wrappers do: variables the config "
+       'names but neither the environment nor the user data defines become "" (0 when compared '
+       "with a number)", kind="bool", default=False),
     _o("--burner-keep-on-interrupt", "when the run is interrupted (SIGINT/SIGTERM), keep what it "
        "created instead of deleting every object labelled with its uuid", kind="bool",
        default=False),

@@ -99,6 +99,8 @@ class KubeBurnerPlugin:
                 uuid=session.run.uuid,
                 user_data=user_data,
                 overrides=config.getoption("kube_burner_set") or [],
+                allow_missing=bool(config.getoption("kube_burner_allow_missing", False)),
+                fill_undefined=bool(config.getoption("kube_burner_fill_undefined", False)),
             )
         except KubeBurnerConfigError as exc:
             raise pytest.UsageError(f"--kube-burner-config: {exc}") from None
@@ -166,6 +168,7 @@ class KubeBurnerPlugin:
             metrics_dir=self.metrics_directory(session) if indexed else None,
             slos=job.slos,
             measurements=job.measurements,
+            renderer=self.cfg.renderer(job),
         )
 
     def _health(self, client: ClusterClient) -> None:

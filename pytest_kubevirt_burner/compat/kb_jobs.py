@@ -6,6 +6,7 @@ from typing import Any
 
 from ..durations import parse_duration
 from ..jobspec import JobType
+from ..statuspaths import path_error
 from . import kb_schema as kb
 
 
@@ -25,6 +26,12 @@ def _value(key: str, value: Any) -> Any:
     return kb.go_duration(value) if key in kb.DURATION_KEYS else value
 
 
+def _bool(value: Any, where: str, key: str = "defaultMissingKeysWithZero") -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{where}: '{key}' must be true or false, got {value!r}")
+    return value
+
+
 def _seconds(value: Any, where: str, key: str) -> float:
     try:
         return parse_duration(kb.go_duration(value))
@@ -37,7 +44,32 @@ def _wait_options(raw: Any, where: str, what: str) -> dict[str, Any]:
     _check(opts, kb.WAIT_OPTION_FIELDS, f"{what}.", where)
     out = {kb.WAIT_OPTION_FIELDS[k]: v for k, v in opts.items()}
     if "custom_status_paths" in out:
-        out["custom_status_paths"] = list(out["custom_status_paths"] or [])
+        out["custom_status_paths"] = _status_paths(out["custom_status_paths"], where, what)
+    return out
+
+
+def _yaml_text(value: Any) -> Any:
+    """A YAML scalar decoded into a Go string field keeps its text (``true``, not ``True``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _status_paths(raw: Any, where: str, what: str) -> list[Any]:
+    """customStatusPaths entries, each key compiled as a jq query (one line naming the field)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ValueError(f"{where}: '{what}.customStatusPaths' must be a list")
+    out: list[Any] = []
+    for i, entry in enumerate(raw):
+        at = f"{what}.customStatusPaths[{i}]"
+        if not isinstance(entry, dict):
+            raise ValueError(f"{where}: '{at}' must be a mapping with 'key' and 'value'")
+        _check(entry, ("key", "value"), f"{at}.", where)
+        if (msg := path_error(str(entry.get("key", "")))) is not None:
+            raise ValueError(f"{where}: '{at}.key': {msg}")
+        out.append({k: _yaml_text(v) for k, v in entry.items()})
     return out
 
 
@@ -71,7 +103,8 @@ def _churn(raw: Any, where: str) -> dict[str, Any] | None:
     churn = _map(raw, where, "churnConfig")
     _check(churn, kb.CHURN_FIELDS, "churnConfig.", where)
     out = {kb.CHURN_FIELDS[k]: _value(k, v) for k, v in churn.items()}
-    if not out.get("cycles") and not out.get("duration"):
+    duration = _seconds(out.get("duration") or 0, where, "churnConfig.duration")
+    if not out.get("cycles") and duration <= 0:
         return None  # kube-burner: churn is on only when cycles > 0 or duration > 0
     out.setdefault("percent", 0)
     if out["percent"] == 0:
@@ -87,8 +120,6 @@ def _unsupported(raw: dict[str, Any], where: str) -> None:
         raise ValueError(f"{where}: 'incrementalLoad' is not supported")
     if raw.get("metricsAggregate"):
         raise ValueError(f"{where}: 'metricsAggregate: true' is not supported")
-    if raw.get("defaultMissingKeysWithZero"):
-        raise ValueError(f"{where}: 'defaultMissingKeysWithZero: true' is not supported")
     closing = raw.get("metricsClosing", "afterJobPause")
     if closing not in kb.METRICS_CLOSING:
         raise ValueError(
@@ -139,6 +170,7 @@ def job_kwargs(raw: dict[str, Any], where: str) -> tuple[JobType, dict[str, Any]
         "preload_period": _seconds(raw.get("preLoadPeriod", "10m"), where, "preLoadPeriod"),
         "preload_node_labels": {str(k): str(v) for k, v in labels.items()},
         "skip_indexing": bool(raw.get("skipIndexing", False)),
+        "missing_key_zero": _bool(raw.get("defaultMissingKeysWithZero", False), where),
     }
     return kb.JOB_TYPES[job_type], kwargs, extras  # type: ignore[return-value]
 

@@ -77,6 +77,7 @@ class KbJob:
     preload_period: float = 600.0
     preload_node_labels: dict[str, str] = field(default_factory=dict)
     skip_indexing: bool = False
+    missing_key_zero: bool = False  # defaultMissingKeysWithZero
 
 
 @dataclass
@@ -90,6 +91,17 @@ class KubeBurnerConfig:
     prometheus: list[PromEndpoint] = field(default_factory=list)
     gc: bool = False
     cluster_health: bool = False
+    function_templates: list[Path] = field(default_factory=list)
+
+    def renderer(self, job: KbJob | None = None) -> TemplateRenderer:
+        """The object-template renderer of ``job``: kube-burner's readFile, function templates
+        and the job's ``defaultMissingKeysWithZero``."""
+        return TemplateRenderer(
+            self.path.parent,
+            function_templates=self.function_templates,
+            missing_key_zero=bool(job and job.missing_key_zero),
+            config_dir=self.path.parent,
+        )
 
 
 def read_user_data(path: str | Path) -> dict[str, Any]:
@@ -112,15 +124,33 @@ def read_user_data(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def render(path: Path, data: Mapping[str, Any]) -> str:
-    """The config text rendered as a Go template (missing keys are errors)."""
-    renderer = TemplateRenderer(path.parent)
+def render(path: Path, data: Mapping[str, Any], *, allow_missing: bool = False) -> str:
+    """The config text rendered as a Go template (missing keys are errors unless
+    ``allow_missing``, kube-burner's ``--allow-missing``: then they are Go's zero value)."""
+    renderer = TemplateRenderer(path.parent, missing_key_zero=allow_missing)
     try:
         return renderer.render_string(path.read_text(), dict(data), source=str(path), dialect="go")
     except OSError as exc:
         raise KubeBurnerConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except TemplateError as exc:
         raise KubeBurnerConfigError(f"{path}: template error: {exc}") from None
+
+
+_ACTION = re.compile(r"\{\{.*?\}\}")
+_VARIABLE = re.compile(r"\.([a-zA-Z_][a-zA-Z0-9_]*)")
+_NUMERIC = re.compile(r"(?:ne|eq|gt|lt|ge|le)\s+\.([a-zA-Z_][a-zA-Z0-9_]*)\s+\d")
+
+
+def undefined_defaults(text: str, defined: Mapping[str, Any]) -> dict[str, Any]:
+    """kube-burner-ocp's fill-in for variables a config names but nobody defines: ``0`` when
+    the config compares it with a number, else ``""`` (its ``defaultUndefinedTemplateVars``)."""
+    numeric = set(_NUMERIC.findall(text))
+    out: dict[str, Any] = {}
+    for action in _ACTION.findall(text):
+        for name in _VARIABLE.findall(action):
+            if name not in defined and name not in out:
+                out[name] = 0 if name in numeric else ""
+    return out
 
 
 def _scalar(text: str) -> Any:
@@ -286,8 +316,6 @@ def _global(cfg: KubeBurnerConfig, raw: dict[str, Any], where: str) -> list[dict
     for key in ("gcMetrics", "waitWhenFinished"):
         if raw.get(key):
             raise KubeBurnerConfigError(f"{at}: '{key}: true' is not supported")
-    if raw.get("functionTemplates"):
-        raise KubeBurnerConfigError(f"{at}: 'functionTemplates' is not supported")
     if raw.get("deletionStrategy", "default") != "default":
         raise KubeBurnerConfigError(f"{at}: only 'deletionStrategy: default' is supported")
     timeout = kb.go_duration(raw.get("requestTimeout", "60s"))
@@ -303,6 +331,27 @@ def _global(cfg: KubeBurnerConfig, raw: dict[str, Any], where: str) -> list[dict
     return measurements
 
 
+def _function_templates(path: Path, raw: dict[str, Any]) -> list[Path]:
+    """``global.functionTemplates``: files (relative to the config) whose ``define``s every
+    object template may use; each must exist and parse."""
+    names = raw.get("functionTemplates") or []
+    at = f"{path}: global.functionTemplates"
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise KubeBurnerConfigError(f"{at}: must be a list of file names")
+    paths = []
+    for i, name in enumerate(names):
+        full = path.parent / name
+        if not full.is_file():
+            raise KubeBurnerConfigError(f"{at}[{i}]: '{name}' not found ({full})")
+        try:
+            check = TemplateRenderer(path.parent, function_templates=[full])
+            check.render_string("", {}, source=str(full), dialect="go")  # compiles every define
+        except TemplateError as exc:
+            raise KubeBurnerConfigError(f"{at}[{i}]: {exc}") from None
+        paths.append(full)
+    return paths
+
+
 def load(
     path: str | Path,
     *,
@@ -310,11 +359,22 @@ def load(
     user_data: Mapping[str, Any] | None = None,
     overrides: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
+    allow_missing: bool = False,
+    fill_undefined: bool = False,
 ) -> KubeBurnerConfig:
-    """Render, override, validate and map a kube-burner config (nothing touches a cluster)."""
+    """Render, override, validate and map a kube-burner config (nothing touches a cluster).
+
+    ``allow_missing``: kube-burner's ``--allow-missing``. ``fill_undefined``: what
+    kube-burner-ocp's wrappers do, see ``undefined_defaults``.
+    """
     path = Path(path).resolve()
     data = {**(os.environ if env is None else env), **(user_data or {}), "UUID": uuid}
-    text = render(path, data)
+    if fill_undefined:
+        try:
+            data = {**undefined_defaults(path.read_text(), data), **data}
+        except OSError as exc:
+            raise KubeBurnerConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    text = render(path, data, allow_missing=allow_missing)
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -331,6 +391,7 @@ def load(
         raise KubeBurnerConfigError(str(exc)) from None
     cfg = KubeBurnerConfig(path=path, jobs=[])
     _endpoints(cfg, raw.get("metricsEndpoints"), str(path), uuid)
+    cfg.function_templates = _function_templates(path, _mapping(raw.get("global"), "global"))
     global_measurements = _global(cfg, _mapping(raw.get("global"), f"{path}: global"), str(path))
     jobs = raw.get("jobs")
     if not isinstance(jobs, list) or not jobs:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
+
+from .. import statuspaths
 
 REPLICA_KINDS = {
     "Deployment",
@@ -22,11 +23,6 @@ CONDITION_READY = {
 }
 WAITED_KINDS = REPLICA_KINDS | set(CONDITION_READY) | {"Pod", "DaemonSet", "PersistentVolumeClaim"}
 
-_SELECT = re.compile(
-    r"""^\.?(?P<list>[\w.]+)\[\]\s*\|\s*select\(\s*\.(?P<field>\w+)\s*==\s*"""
-    r"""["'](?P<value>[^"']*)["']\s*\)\s*\|\s*\.(?P<leaf>[\w.]+)$"""
-)
-
 
 def _condition(obj: dict[str, Any], ctype: str) -> str | None:
     for cond in (obj.get("status") or {}).get("conditions") or []:
@@ -35,51 +31,21 @@ def _condition(obj: dict[str, Any], ctype: str) -> str | None:
     return None
 
 
-def _dotted(data: Any, path: str) -> Any:
-    for part in [p for p in path.strip(".").split(".") if p]:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(part)
-    return data
-
-
 def status_path(status: dict[str, Any], expr: str) -> Any:
-    """Evaluate kube-burner's customStatusPaths key over ``.status``.
-
-    Supports dotted paths (``.phase``, ``.readyReplicas``) and the select form
-    ``.conditions[] | select(.type == "Ready") | .status``.
-    """
-    m = _SELECT.match(expr.strip())
-    if m:
-        items = _dotted(status, m["list"]) or []
-        for item in items if isinstance(items, list) else []:
-            if isinstance(item, dict) and str(item.get(m["field"])) == m["value"]:
-                return _dotted(item, m["leaf"])
-        return None
-    return _dotted(status, expr)
+    """The first value of kube-burner's customStatusPaths jq query over ``.status``."""
+    return statuspaths.first_output(status, expr)
 
 
 def validate_status_path(expr: str) -> str | None:
-    """An error message when ``expr`` is not a supported customStatusPaths expression."""
-    if _SELECT.match(expr.strip()) or re.fullmatch(r"\.?[\w]+(\.[\w]+)*", expr.strip()):
-        return None
-    return (
-        f"unsupported customStatusPaths key {expr!r}: use a dotted path such as '.phase' "
-        "or '.conditions[] | select(.type == \"Ready\") | .status'"
-    )
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    """An error message when ``expr`` is not a valid customStatusPaths jq query."""
+    return statuspaths.path_error(expr)
 
 
 def is_ready(obj: dict[str, Any], custom: Sequence[tuple[str, str]] = ()) -> bool:
     """Whether ``obj`` reached its kind's ready state (or every custom status path matches)."""
     status = obj.get("status") or {}
     if custom:
-        return all(_fmt(status_path(status, k)) == v for k, v in custom)
+        return statuspaths.all_match(status, custom)
     kind = obj.get("kind", "")
     if kind == "Pod":
         return status.get("phase") == "Running" and _condition(obj, "Ready") == "True"

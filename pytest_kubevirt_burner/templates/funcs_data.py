@@ -264,7 +264,13 @@ def _rand_string(chars: str) -> Callable[[Any], str]:
 
 
 def _binomial(n: Any, k: Any) -> int:
-    return math.comb(to_int(n), to_int(k))
+    """gonum's combin.Binomial: n choose k; negative values or k > n are errors."""
+    a, b = to_int(n), to_int(k)
+    if a < 0 or b < 0:
+        raise RenderFailure("combin: negative input")
+    if a < b:
+        raise RenderFailure("combin: n < k")
+    return math.comb(a, b)
 
 
 def _index_to_combination(_dst: Any, idx: Any, n: Any, k: Any) -> list[int]:
@@ -290,8 +296,11 @@ def _subnet24(idx: Any) -> str:
 
 
 def _ip_address(addrs: Any, iteration: Any, per_iteration: Any) -> str:
-    items, n = strval(addrs).split(), to_int(per_iteration)
+    """kube-burner's GetIPAddress: the iteration's share of a space-separated address list."""
+    items, n = strval(addrs).split(" "), to_int(per_iteration)
     start = to_int(iteration) * n
+    if start + n > len(items):
+        raise RenderFailure(f"index out of range [{start + n - 1}] with length {len(items)}")
     return " ".join(items[start : start + n])
 
 

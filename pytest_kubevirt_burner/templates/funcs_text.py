@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .errors import RenderFailure
-from .gofmt import go_print, go_sprintf, go_str
+from .gofmt import go_print, go_sprintf, go_str, go_type
 
 __all__ = ["TEXT_FUNCTIONS", "strval"]
 
@@ -161,27 +161,72 @@ def _js(*args: Any) -> str:
     return "".join(table.get(c, c) for c in text)
 
 
-def _plain_eq(a: Any, b: Any) -> bool:
+_BAD_COMPARISON = "incompatible types for comparison"
+_BAD_TYPE = "invalid type for comparison"
+
+
+def _basic_kind(value: Any) -> str | None:
+    """text/template's basicKind: the comparable kinds, None for nil, "" for the others."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "string"
+    return ""
+
+
+def _eq_one(a: Any, b: Any) -> bool:
+    ka, kb = _basic_kind(a), _basic_kind(b)
+    if ka != kb:
+        if a is not None and b is not None:
+            raise RenderFailure(_BAD_COMPARISON)
+        return False
+    if ka == "":  # maps, lists and other composite values
+        if isinstance(a, Mapping | list | tuple | set) or isinstance(
+            b, Mapping | list | tuple | set
+        ):
+            raise RenderFailure(f"non-comparable type {go_type(a)}")
+        return bool(a == b)
     return bool(a == b)
 
 
 def _eq(a: Any, *others: Any) -> bool:
+    """Go's eq: true when ``a`` equals any of ``others``; mismatched kinds are an error."""
     if not others:
         raise RenderFailure("missing argument for comparison")
-    return any(_plain_eq(a, b) for b in others)
+    return any(_eq_one(a, b) for b in others)
 
 
-def _compare(name: str, op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
-    def compare(a: Any, b: Any) -> bool:
+def _lt(a: Any, b: Any) -> bool:
+    ka, kb = _basic_kind(a), _basic_kind(b)
+    if not ka or not kb:
+        raise RenderFailure(_BAD_TYPE)
+    if ka != kb:
+        raise RenderFailure(_BAD_COMPARISON)
+    if ka == "bool":
+        raise RenderFailure(_BAD_TYPE)
+    return bool(a < b)
+
+
+def _le(a: Any, b: Any) -> bool:
+    return _lt(a, b) or _eq_one(a, b)
+
+
+def _go_builtin(name: str, fn: Callable[..., bool]) -> Callable[..., bool]:
+    """Prefix a comparison's error as text/template does (``error calling eq: ...``)."""
+
+    def call(*args: Any) -> bool:
         try:
-            return op(a, b)
-        except TypeError:
-            raise RenderFailure(
-                f"{name}: incompatible types for comparison ({type(a).__name__} and "
-                f"{type(b).__name__})"
-            ) from None
+            return fn(*args)
+        except RenderFailure as exc:
+            raise RenderFailure(f"error calling {name}: {exc.message}") from None
 
-    return compare
+    return call
 
 
 def _go_len(value: Any) -> int:
@@ -223,12 +268,12 @@ def _slice(item: Any, *idx: int) -> Any:
 
 TEXT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     # Go text/template builtins (and/or/not are translated inline)
-    "eq": _eq,
-    "ne": lambda a, b: not _plain_eq(a, b),
-    "lt": _compare("lt", lambda a, b: a < b),
-    "le": _compare("le", lambda a, b: a <= b),
-    "gt": _compare("gt", lambda a, b: a > b),
-    "ge": _compare("ge", lambda a, b: a >= b),
+    "eq": _go_builtin("eq", _eq),
+    "ne": _go_builtin("ne", lambda a, b: not _eq_one(a, b)),
+    "lt": _go_builtin("lt", _lt),
+    "le": _go_builtin("le", _le),
+    "gt": _go_builtin("gt", lambda a, b: not _le(a, b)),
+    "ge": _go_builtin("ge", lambda a, b: not _lt(a, b)),
     "len": _go_len,
     "index": _index,
     "slice": _slice,

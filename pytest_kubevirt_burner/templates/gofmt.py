@@ -41,6 +41,8 @@ def go_str(value: Any, nil: str = "<nil>") -> str:
         return nil
     if isinstance(value, str):
         return value
+    if "String" in getattr(type(value), "go_methods", ()):  # a Go fmt.Stringer
+        return str(value.String())
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):

@@ -9,13 +9,14 @@ as in Go.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .errors import RenderFailure
 from .golex import Action, Text, Token, split_source, tokenize
 
-__all__ = ["LENIENT_FUNCTIONS", "translate_go"]
+__all__ = ["LENIENT_FUNCTIONS", "GoTemplateSet", "translate_go", "translate_go_set"]
 
 # Functions whose field arguments may be missing (a missing key is passed as nil): lets
 # `{{ .x | default 3 }}` work without defaultMissingKeysWithZero.
@@ -29,6 +30,7 @@ class _Operand:
     text: str
     func: str | None = None
     lenient: str | None = None
+    method: tuple[str, tuple[str, ...]] | None = None  # (receiver, field chain) of $x.M / (p).M
 
 
 @dataclass(slots=True)
@@ -52,6 +54,7 @@ class _Translator:
         self.line = 1
         self.toks: list[Token] = []
         self.pos = 0
+        self.references: list[tuple[str, int]] = []  # {{template "name"}} uses, with lines
 
     # -- token helpers -------------------------------------------------------------------
     def fail(self, message: str) -> RenderFailure:
@@ -83,7 +86,9 @@ class _Translator:
             return _Operand(base, text)
         args = ", ".join(repr(k) for k in keys)
         fn = "kbv" if is_root else "kbf"
-        return _Operand(f"{fn}({base}, {args})", text, lenient=f"{fn}l({base}, {args})")
+        method = None if is_root or first is not None else (base, tuple(keys))
+        lenient = f"{fn}l({base}, {args})"
+        return _Operand(f"{fn}({base}, {args})", text, lenient=lenient, method=method)
 
     def operand(self) -> _Operand:
         tok = self.take()
@@ -135,6 +140,11 @@ class _Translator:
             raise self.fail("missing value for command")
         head = ops[0]
         if head.func is None:
+            if (len(ops) > 1 or piped is not None) and head.method is not None:
+                base, keys = head.method  # a method call on a variable or a pipeline's value
+                margs = [op.expr for op in ops[1:]] + ([piped] if piped is not None else [])
+                call = ", ".join([base, repr(keys), *margs])
+                return _Operand(f"kbcall({call})", head.text)
             if len(ops) > 1 or piped is not None:
                 raise self.fail(f"can't give argument to non-function {head.text}")
             return head
@@ -254,11 +264,18 @@ class _Translator:
             del self.dots[block.dots_len :]
             del self.scopes[block.scopes_len :]
             return block.extra[::-1] + block.closers
+        if word == "template":
+            name = self.take()
+            if name.kind != "string":
+                raise self.fail(f"unexpected {name.text!r} in template clause (want a name)")
+            dot = self.pipeline() if self.peek() is not None else "None"
+            self.references.append((str(name.value), self.line))
+            return [f"{{{{ kbtemplate({str(name.value)!r}, {dot}) }}}}"]
         if word in ("break", "continue"):
             if not any(b.kind == "range" for b in self.blocks):
                 raise self.fail(f"{{{{{word}}}}} outside {{{{range}}}}")
             return [f"{{% {word} %}}"]
-        raise self.fail(f"'{{{{{word}}}}}' actions are not supported (use separate templates)")
+        raise self.fail(f"unexpected {{{{{word}}}}}")
 
     def else_branch(self) -> list[str]:
         if not self.blocks:
@@ -318,7 +335,7 @@ def _decorate(tags: list[str], act: Action, lead: int, trail: int) -> str:
     if not tags:
         if not (lead or trail or act.newlines):
             return ""
-        tags = ["{# #}"]
+        return "{#" + "\n" * lead + " " + "\n" * (act.newlines + trail) + "#}"
     if lead:
         tags[0] = tags[0][:2] + "\n" * lead + tags[0][2:]
     last = tags[-1]
@@ -326,9 +343,97 @@ def _decorate(tags: list[str], act: Action, lead: int, trail: int) -> str:
     return "".join(tags)
 
 
+_OPENERS = frozenset({"if", "range", "with", "define", "block"})
+_NAMED = re.compile(r'\s*(define|block)\s+("(?:[^"\\]|\\.)*"|`[^`]*`)(.*)\Z', re.S)
+
+
+def _keyword(act: Action) -> str | None:
+    if act.comment:
+        return None
+    m = re.match(r"\s*([a-z]+)\b", act.body)
+    return m.group(1) if m else None
+
+
+def _comment(act: Action) -> Action:
+    return replace(act, body="", comment=True)
+
+
+def _split_defines(
+    pieces: list[Text | Action], functions: Collection[str]
+) -> tuple[list[Text | Action], dict[str, list[Text | Action]]]:
+    """Move ``define``/``block`` bodies out of the main pieces (keeping its line count)."""
+    main: list[Text | Action] = []
+    defines: dict[str, list[Text | Action]] = {}
+    i = 0
+    while i < len(pieces):
+        piece = pieces[i]
+        word = _keyword(piece) if isinstance(piece, Action) else None
+        if word not in ("define", "block"):
+            main.append(piece)
+            i += 1
+            continue
+        assert isinstance(piece, Action)
+        m = _NAMED.match(piece.body)
+        if m is None:
+            raise RenderFailure(f"{word} clause needs a quoted template name", piece.line)
+        name = tokenize(m.group(2), piece.line)[0].value
+        depth, j = 1, i + 1
+        while j < len(pieces):
+            inner = pieces[j]
+            kw = _keyword(inner) if isinstance(inner, Action) else None
+            depth += kw in _OPENERS
+            depth -= kw == "end"
+            if depth == 0:
+                break
+            j += 1
+        if j >= len(pieces):
+            raise RenderFailure(f"missing {{{{end}}}} for '{{{{{word}}}}}'", piece.line)
+        end = pieces[j]
+        assert isinstance(end, Action)
+        defines[str(name)] = [_comment(piece), *pieces[i + 1 : j], _comment(end)]
+        if word == "block":
+            main.append(replace(piece, body=f"template {m.group(2)}{m.group(3)}"))
+        else:
+            main.append(_comment(piece))
+        for body in pieces[i + 1 : j]:
+            lines = body.text.count("\n") if isinstance(body, Text) else body.newlines
+            if lines:
+                main.append(Text("\n" * lines, body.line))
+        main.append(_comment(end))
+        i = j + 1
+    return main, defines
+
+
+@dataclass
+class GoTemplateSet:
+    """A Go template translated: its main body, its named templates and the names it uses."""
+
+    main: str
+    defines: dict[str, str]
+    references: list[tuple[str, int]]
+
+
+def translate_go_set(source: str, functions: Collection[str]) -> GoTemplateSet:
+    """The main template and each ``define``/``block`` body, as Jinja2 source on the same lines."""
+    main, defines = _split_defines(split_source(source), functions)
+    refs: list[tuple[str, int]] = []
+    bodies = {}
+    for name, pieces in defines.items():
+        body, used = _translate_pieces(pieces, functions)
+        bodies[name] = "\n" * (pieces[0].line - 1) + body
+        refs += used
+    text, used = _translate_pieces(main, functions)
+    return GoTemplateSet(text, bodies, sorted(refs + used, key=lambda r: r[1]))
+
+
 def translate_go(source: str, functions: Collection[str]) -> str:
     """Translate Go-template source into Jinja2 source with the same line numbering."""
-    pieces = split_source(source)
+    return translate_go_set(source, functions).main
+
+
+def _translate_pieces(
+    pieces: list[Text | Action], functions: Collection[str]
+) -> tuple[str, list[tuple[str, int]]]:
     texts = {i: p.text for i, p in enumerate(pieces) if isinstance(p, Text)}
     lead = [0] * len(pieces)
     trail = [0] * len(pieces)
@@ -360,4 +465,4 @@ def translate_go(source: str, functions: Collection[str]) -> str:
         block = tr.blocks[-1]
         raise RenderFailure(f"missing {{{{end}}}} for '{{{{{block.kind}}}}}'", block.line)
     prefix = "{% set gns = namespace() %}" if tr.uses_vars else ""
-    return prefix + "".join(parts)
+    return prefix + "".join(parts), tr.references

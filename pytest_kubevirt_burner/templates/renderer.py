@@ -11,7 +11,7 @@ import functools
 import os
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -22,11 +22,13 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from ..yamlerrors import describe
 from .errors import RenderFailure, TemplateError, jinja_message, template_line
+from .funcs_crypto import CRYPTO_FUNCTIONS
 from .funcs_data import DATA_FUNCTIONS
+from .funcs_sprig import SPRIG_FUNCTIONS
 from .funcs_text import TEXT_FUNCTIONS
 from .gofmt import go_str
-from .gotranslate import translate_go
-from .runtime import GO_HELPERS, flow_functions, make_read_file
+from .gotranslate import translate_go_set
+from .runtime import GO_HELPERS, ZERO_HELPERS, flow_functions, make_kbtemplate, make_read_file
 from .yamlload import load_all
 
 __all__ = ["Dialect", "TemplateRenderer", "detect_dialect"]
@@ -110,11 +112,29 @@ class TemplateRenderer:
         *,
         builtins: Mapping[str, Any] | None = None,
         allow_env: bool = True,
+        function_templates: Sequence[Path] = (),
+        missing_key_zero: bool = False,
+        config_dir: Path | None = None,
     ) -> None:
+        """``function_templates``: Go files whose ``define``s every Go template may use.
+        ``missing_key_zero``: a missing map key renders as Go's zero value instead of failing.
+        ``config_dir``: kube-burner mode: ``readFile`` resolves relative paths against this
+        directory (then the template's), stays inside it, and reads absolute paths as given.
+        """
         self.search_path = Path(search_path)
         self.allow_env = allow_env
+        self.function_templates = tuple(Path(p) for p in function_templates)
+        self.missing_key_zero = missing_key_zero
+        self.config_dir = None if config_dir is None else Path(config_dir).resolve()
+        self._fn_defines: dict[str, tuple[str, str]] | None = None
         self._builtins = dict(builtins or {})
-        raw = {**TEXT_FUNCTIONS, **DATA_FUNCTIONS, **flow_functions(allow_env)}
+        raw = {
+            **TEXT_FUNCTIONS,
+            **DATA_FUNCTIONS,
+            **SPRIG_FUNCTIONS,
+            **CRYPTO_FUNCTIONS,
+            **flow_functions(allow_env),
+        }
         self._functions = {name: _guard(name, fn) for name, fn in raw.items()}
         self.function_names = frozenset([*self._functions, *_FILE_FUNCS])
         self._go_env = self._make_env(go=True)
@@ -160,21 +180,64 @@ class TemplateRenderer:
         p = Path(path)
         return p if p.is_absolute() else self.search_path / p
 
+    def _reader(self, base: Path) -> Callable[..., Any]:
+        if self.config_dir is None:
+            return _guard("readFile", make_read_file(base))
+        read = make_read_file(self.config_dir, first=base, absolute=True)
+        return _guard("readFile", read)
+
+    def _translate(self, text: str, name: str) -> tuple[str, dict[str, str], list[Any]]:
+        try:
+            tset = translate_go_set(text, self.function_names)
+        except RenderFailure as exc:
+            raise TemplateError(name, exc.line, exc.message) from None
+        return tset.main, tset.defines, tset.references
+
+    def function_defines(self) -> dict[str, tuple[str, str]]:
+        """Named templates of the function templates: name -> (Jinja2 source, file name)."""
+        if self._fn_defines is None:
+            found: dict[str, tuple[str, str]] = {}
+            for path in self.function_templates:
+                full = self._resolve(path)
+                name = self._display(full)
+                try:
+                    text = full.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as exc:
+                    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                    raise TemplateError(name, None, f"cannot read template: {why}") from None
+                main, defines, _ = self._translate(text, name)
+                found[full.name] = (main, name)  # Go names each parsed file by its base name
+                found.update({k: (v, name) for k, v in defines.items()})
+            self._fn_defines = found
+        return self._fn_defines
+
+    def _jinja(self, env: SandboxedEnvironment, source: str, name: str, extra: Any) -> Any:
+        try:
+            code = env.compile(source, name=name, filename=name)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(name, exc.lineno, f"syntax error: {exc.message}") from None
+        return env.template_class.from_code(env, code, extra, None)
+
     def _compile(self, text: str, name: str, base: Path, dialect: str | None) -> _Compiled:
         chosen = _dialect_name(dialect, name) if dialect else detect_dialect(text, source=name)
         env = self._go_env if chosen == "go" else self._jinja_env
-        try:
-            source = translate_go(text, self.function_names) if chosen == "go" else text
-            code = env.compile(source, name=name, filename=name)
-        except RenderFailure as exc:
-            raise TemplateError(name, exc.line, exc.message) from None
-        except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(name, exc.lineno, f"syntax error: {exc.message}") from None
-        reader = _guard("readFile", make_read_file(base))
         # A plain dict (not make_globals' ChainMap): Jinja copies globals on every render.
-        extra = {**env.globals, **dict.fromkeys(_FILE_FUNCS, reader)}
-        template = env.template_class.from_code(env, code, extra, None)
-        return _Compiled(template, chosen, name)
+        extra = {**env.globals, **dict.fromkeys(_FILE_FUNCS, self._reader(base))}
+        if chosen != "go":
+            return _Compiled(self._jinja(env, text, name, extra), chosen, name)
+        if self.missing_key_zero:
+            extra.update({n: _guard(n, f) for n, f in ZERO_HELPERS.items()})
+        source, defines, references = self._translate(text, name)
+        registry: dict[str, Any] = {}
+        extra["kbtemplate"] = _guard("template", make_kbtemplate(registry))
+        named = {k: (v, name) for k, v in defines.items()}
+        named.update(self.function_defines())  # parsed after the template, as kube-burner does
+        for used, line in references:
+            if used not in named:
+                raise TemplateError(name, line, f'template "{used}" not defined')
+        for key, (body, where) in named.items():
+            registry[key] = self._jinja(env, body, where, extra)
+        return _Compiled(self._jinja(env, source, name, extra), chosen, name)
 
     def _compiled_file(self, path: str | Path, dialect: str | None) -> _Compiled:
         known = self._paths.get(path)

@@ -12,12 +12,12 @@ from .errors import RenderFailure
 from .funcs_text import strval
 from .gofmt import go_type
 
-__all__ = ["GO_HELPERS", "flow_functions", "make_read_file"]
+__all__ = ["GO_HELPERS", "ZERO_HELPERS", "flow_functions", "make_kbtemplate", "make_read_file"]
 
 MAX_READ_BYTES = 16 * 1024 * 1024
 
 
-def _field(obj: Any, keys: tuple[str, ...], root: bool, lenient: bool) -> Any:
+def _field(obj: Any, keys: tuple[str, ...], root: bool, lenient: bool, zero: bool = False) -> Any:
     for i, key in enumerate(keys):
         if isinstance(obj, Mapping):
             if key in obj:
@@ -25,6 +25,9 @@ def _field(obj: Any, keys: tuple[str, ...], root: bool, lenient: bool) -> Any:
                 continue
             if lenient:
                 return None
+            if zero:  # Go's missingkey=zero: the map's zero value, a nil interface
+                obj = None
+                continue
             if root and i == 0:
                 raise RenderFailure(f"undefined variable '{key}'")
             raise RenderFailure(
@@ -73,7 +76,36 @@ GO_HELPERS: dict[str, Callable[..., Any]] = {
     "kbfl": lambda obj, *keys: _field(obj, keys, False, True),
     "kbrange": _range,
     "kbpairs": _pairs,
+    "kbcall": lambda obj, keys, *args: _call(obj, keys, args),
 }
+
+
+def _call(obj: Any, keys: tuple[str, ...], args: tuple[Any, ...]) -> Any:
+    """A Go method call ``$v.M arg``: only methods a value declares in ``go_methods``."""
+    receiver = _field(obj, keys[:-1], False, False) if len(keys) > 1 else obj
+    name = keys[-1]
+    if name not in getattr(type(receiver), "go_methods", ()):
+        raise RenderFailure(f"can't give argument to non-function .{'.'.join(keys)}")
+    return getattr(receiver, name)(*args)
+
+
+# missingkey=zero (kube-burner's defaultMissingKeysWithZero)
+ZERO_HELPERS: dict[str, Callable[..., Any]] = {
+    "kbv": lambda obj, *keys: _field(obj, keys, True, False, True),
+    "kbf": lambda obj, *keys: _field(obj, keys, False, False, True),
+}
+
+
+def make_kbtemplate(registry: Mapping[str, Any]) -> Callable[[Any, Any], str]:
+    """Go's ``{{template "name" dot}}``: render a named template of ``registry`` with ``dot``."""
+
+    def template(name: Any, dot: Any = None) -> str:
+        found = registry.get(name)
+        if found is None:
+            raise RenderFailure(f'template "{name}" not defined')
+        return str(found.render(groot=dot))
+
+    return template
 
 
 def _required(message: Any, value: Any = None) -> Any:
@@ -107,18 +139,29 @@ def flow_functions(allow_env: bool) -> dict[str, Callable[..., Any]]:
     return {"required": _required, "fail": _fail, "env": env, "expandenv": expandenv}
 
 
-def make_read_file(base: Path) -> Callable[[Any], str]:
-    """Return a readFile(name) confined to the directory `base` (symlinks resolved)."""
+def make_read_file(
+    base: Path, *, first: Path | None = None, absolute: bool = False
+) -> Callable[[Any], str]:
+    """Return a readFile(name) confined to the directory `base` (symlinks resolved).
+
+    ``first``: a directory (inside ``base``) tried before ``base`` for relative names.
+    ``absolute``: absolute names are read as given (kube-burner's ReadFile).
+    """
     root = base.resolve()
+    where = "the template directory" if first is None else "the config directory"
 
     def read_file(name: Any) -> str:
         text = strval(name)
         if not text or "\0" in text:
             raise RenderFailure(f"readFile: invalid file name {text!r}")
-        target = Path(text)
-        target = (target if target.is_absolute() else root / target).resolve()
-        if not target.is_relative_to(root):
-            raise RenderFailure(f"readFile: path '{text}' escapes the template directory")
+        given = Path(text)
+        if given.is_absolute():
+            target = given.resolve()
+        else:
+            tries = [d / given for d in ((first, root) if first is not None else (root,))]
+            target = next((t for t in tries if t.exists()), tries[-1]).resolve()
+        if not (absolute and given.is_absolute()) and not target.is_relative_to(root):
+            raise RenderFailure(f"readFile: path '{text}' escapes {where}")
         try:
             if target.stat().st_size > MAX_READ_BYTES:
                 raise RenderFailure(f"readFile: '{text}' is larger than {MAX_READ_BYTES} bytes")

@@ -20,7 +20,7 @@ ROOT = Path(pytest_kubevirt_burner.__file__).resolve().parent
 # lowest first; "" is the package's own __init__
 LAYERS: list[set[str]] = [
     {"", "errors", "results", "labels", "durations", "yamlerrors", "stashkeys", "interrupt"},
-    {"sim", "cluster", "templates"},
+    {"sim", "cluster", "templates", "statuspaths"},
     {"jobspec", "jobfields"},
     {"measurements"},
     {"indexers"},

@@ -193,3 +193,33 @@ def test_go_durations_and_camel_messages() -> None:
         "x: 'jobIterations' must be an integer"
     )
     assert camel_message("x: 'churn.delete_delay': bad") == "x: 'churnConfig.deleteDelay': bad"
+
+
+def test_churn_with_zero_duration_and_zero_cycles_is_off(tmp_path: Path) -> None:
+    """Every kube-burner-ocp config renders Go's zero duration as '0s': churn off."""
+    churn = "  churnConfig: {cycles: 0, duration: 0s, percent: 10, delay: 2m0s, mode: objects}\n"
+    cfg = load(
+        _config(tmp_path, BASE.replace("  objects:", churn + "  objects:")), uuid=UUID, env={}
+    )
+    assert cfg.jobs[0].spec.churn is None
+    on = churn.replace("duration: 0s", "duration: 1m0s")
+    spec = load(_config(tmp_path, BASE.replace("  objects:", on + "  objects:")), uuid=UUID, env={})
+    assert spec.jobs[0].spec.churn is not None and spec.jobs[0].spec.churn.duration == 60.0
+
+
+def test_fill_undefined_and_allow_missing(tmp_path: Path) -> None:
+    """kube-burner-ocp's wrapper default ("" or 0) and kube-burner's --allow-missing."""
+    from pytest_kubevirt_burner.compat.kube_burner import undefined_defaults
+
+    text = "{{ if ne .THRESHOLD 0 }}global: {gc: true}\n{{ end }}" + BASE.replace(
+        "namespace: dens", "namespace: dens{{ .SUFFIX }}"
+    )
+    assert undefined_defaults(text, {"SUFFIX": "x"}) == {"THRESHOLD": 0}
+    assert "undefined variable 'THRESHOLD'" in _error(tmp_path, text)
+    cfg = load(_config(tmp_path, text), uuid=UUID, env={}, fill_undefined=True)
+    assert cfg.jobs[0].spec.namespace == "dens" and not cfg.gc
+    with pytest.raises(KubeBurnerConfigError, match="incompatible types for comparison"):
+        load(_config(tmp_path, text), uuid=UUID, env={"THRESHOLD": "x", "SUFFIX": ""})
+    only = text.replace("{{ .SUFFIX }}", "")
+    cfg = load(_config(tmp_path, only), uuid=UUID, env={}, allow_missing=True)
+    assert cfg.gc  # a missing key is nil: `ne nil 0` is true, as in Go

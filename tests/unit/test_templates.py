@@ -524,7 +524,7 @@ def test_error_nested_missing_key(renderer: TemplateRenderer) -> None:
         ("{{ .A }}{{ break }}", "templates/vm.yml:1: {{break}} outside {{range}}"),
         (
             '{{ .A }}{{ template "x" }}',
-            "templates/vm.yml:1: '{{template}}' actions are not supported (use separate templates)",
+            'templates/vm.yml:1: template "x" not defined',
         ),
         ("{{ .A }}\n{{/* open", "templates/vm.yml:2: unclosed comment '{{/* open'"),
         ("{{ .A }}{{ }}", "templates/vm.yml:1: missing value for command"),
