@@ -213,6 +213,15 @@ class JobSpec:
             "defaultMissingKeysWithZero", "bool", "kube-burner's template option of the same name"
         ),
     )
+    deletion_strategy: str = field(
+        default="default",
+        metadata=_meta(
+            None,
+            "special",
+            "how cleanup deletes: `default` deletes the namespaces whole, `gvr` the objects kind "
+            "by kind first (kube-burner's global `deletionStrategy`)",
+        ),
+    )
     churn: ChurnSpec | None = field(
         default=None,
         metadata=_meta(

@@ -309,6 +309,9 @@ def build_job(
     )
     if mode not in EXECUTION_MODES:
         raise chk.fail(f"'execution_mode' must be parallel or sequential, got {mode!r}")
+    strategy = kwargs.get("deletion_strategy", "default")
+    if strategy not in ("default", "gvr"):
+        raise chk.fail(f"'deletion_strategy' must be default or gvr, got {strategy!r}")
     wait_for = kwargs.get("wait_for", ())
     if isinstance(wait_for, str) or not all(isinstance(k, str) for k in wait_for):
         raise chk.fail(f"'wait_for' must be a list of kinds, got {wait_for!r}")
@@ -339,6 +342,7 @@ def build_job(
         wait_when_finished=chk.boolean("wait_when_finished", when_finished),
         wait_for=tuple(wait_for),
         execution_mode=mode,
+        deletion_strategy=strategy,
         churn=churn,
         **values,
     )

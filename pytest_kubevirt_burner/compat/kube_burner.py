@@ -92,6 +92,7 @@ class KubeBurnerConfig:
     gc: bool = False
     cluster_health: bool = False
     function_templates: list[Path] = field(default_factory=list)
+    deletion_strategy: str = "default"  # global.deletionStrategy, carried on every JobSpec
 
     def renderer(self, job: KbJob | None = None) -> TemplateRenderer:
         """The object-template renderer of ``job``: kube-burner's readFile, function templates
@@ -316,8 +317,12 @@ def _global(cfg: KubeBurnerConfig, raw: dict[str, Any], where: str) -> list[dict
     for key in ("gcMetrics", "waitWhenFinished"):
         if raw.get(key):
             raise KubeBurnerConfigError(f"{at}: '{key}: true' is not supported")
-    if raw.get("deletionStrategy", "default") != "default":
-        raise KubeBurnerConfigError(f"{at}: only 'deletionStrategy: default' is supported")
+    strategy = raw.get("deletionStrategy", "default")
+    if strategy not in ("default", "gvr"):
+        raise KubeBurnerConfigError(
+            f"{at}: 'deletionStrategy' must be default or gvr, got {strategy!r}"
+        )
+    cfg.deletion_strategy = str(strategy)
     timeout = kb.go_duration(raw.get("requestTimeout", "60s"))
     if str(timeout) not in ("60s", "1m", "1m0s", "60", "60.0"):
         raise KubeBurnerConfigError(
@@ -398,12 +403,17 @@ def load(
         raise KubeBurnerConfigError(f"{path}: 'jobs' must be a non-empty list")
     seen: set[str] = set()
     for i, job in enumerate(jobs):
-        cfg.jobs.append(_job(path, i, job, global_measurements, seen))
+        cfg.jobs.append(_job(path, i, job, global_measurements, seen, cfg.deletion_strategy))
     return cfg
 
 
 def _job(
-    path: Path, i: int, raw: Any, global_measurements: list[dict[str, Any]], seen: set[str]
+    path: Path,
+    i: int,
+    raw: Any,
+    global_measurements: list[dict[str, Any]],
+    seen: set[str],
+    deletion_strategy: str = "default",
 ) -> KbJob:
     name = str(raw.get("name", "")) if isinstance(raw, dict) else ""
     where = f"{path}: job {name!r} (jobs[{i}])"
@@ -416,6 +426,7 @@ def _job(
     seen.add(name)
     try:
         job_type, kwargs, extras = job_kwargs(raw, where)
+        kwargs["deletion_strategy"] = deletion_strategy
         names, thresholds = measurement_list(global_measurements, raw.get("measurements"), where)
         spec = build_job(where, job_type, kwargs, path.parent, name)
         slos = [s for m, t in thresholds.items() for s in slos_from_thresholds(m, t, where)]

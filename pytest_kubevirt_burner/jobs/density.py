@@ -10,9 +10,10 @@ from ..measurements import default_measurements
 from ..results import JobResult
 from .base import JobBase
 from .churn import run_churn
-from .cleanup import delete_labelled, previous_runs_selector
+from .cleanup import previous_runs_selector
 from .context import CreatedHook, JobContext
 from .create import CreateJob, verify
+from .gvr import delete_objects
 from .preflight import Plan, build_plan
 from .progress import ProgressTicker
 from .readiness import WAITED_KINDS
@@ -131,7 +132,8 @@ class DensityJob(JobBase):
     def _cleanup_previous(self, plan: Plan) -> None:
         """Delete leftovers of earlier runs of this job (kube-burner's cleanup at start)."""
         ctx = self.ctx
-        report = delete_labelled(
+        report = delete_objects(
+            ctx.spec.deletion_strategy,
             ctx.client,
             previous_runs_selector(ctx.spec.name),
             [(av, k) for k, (av, _) in plan.kinds.items()],

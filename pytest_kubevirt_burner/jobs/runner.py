@@ -10,8 +10,9 @@ import time
 
 from ..interrupt import critical
 from ..results import JobResult
-from .cleanup import delete_labelled, this_run_selector
+from .cleanup import this_run_selector
 from .context import JobContext
+from .gvr import delete_objects
 from .registry import job_for
 from .watches import WatchFactory
 
@@ -73,8 +74,10 @@ def account_requests(ctx: JobContext, result: JobResult) -> None:
 
 
 def cleanup_run(ctx: JobContext, kinds: list[tuple[str, str]]) -> int:
-    """Delete this run's objects of this job (with the job's bucket); returns how many remain."""
-    report = delete_labelled(
+    """Delete this run's objects of this job (with the job's bucket and deletion strategy);
+    returns how many remain."""
+    report = delete_objects(
+        ctx.spec.deletion_strategy,
         ctx.client,
         this_run_selector(ctx.uuid, ctx.spec.name),
         kinds,

@@ -76,10 +76,16 @@ def test_shorthand_and_objects(tpl: Path) -> None:
         ({"max_wait_timeout": "soon"}, "'max_wait_timeout':"),
         ({"cleanup": "yes"}, "'cleanup' must be true or false, got 'yes'"),
         ({"execution_mode": "fast"}, "'execution_mode' must be parallel or sequential"),
+        ({"deletion_strategy": "fast"}, "'deletion_strategy' must be default or gvr, got 'fast'"),
     ],
 )
 def test_bad_kwargs(tpl: Path, kwargs: dict[str, object], message: str) -> None:
     assert message in error(tpl, **kwargs)
+
+
+def test_deletion_strategy(tpl: Path) -> None:
+    assert build(tpl).deletion_strategy == "default"  # type: ignore[attr-defined]
+    assert build(tpl, deletion_strategy="gvr").deletion_strategy == "gvr"  # type: ignore[attr-defined]
 
 
 def test_objects_and_shorthand_exclusive(tpl: Path) -> None:

@@ -228,16 +228,16 @@ EXPECTED: dict[str, str] = {
     "ocp/cluster-density-v2/cluster-density-v2.yml": "Build (build.openshift.io/v1), ImageStream (image.openshift.io/v1), Route (route.openshift.io/v1)",  # noqa: E501
     "ocp/crd-scale/crd-scale.yml": "ok",
     "ocp/dv-clone/dv-clone.yml": "DataSource (cdi.kubevirt.io/v1beta1), VolumeSnapshot (snapshot.storage.k8s.io/v1)",  # noqa: E501
-    "ocp/node-density/node-density.yml": "only 'deletionStrategy: default' is supported",
-    "ocp/node-density-cni/node-density-cni.yml": "only 'deletionStrategy: default' is supported",
-    "ocp/node-density-heavy/node-density-heavy.yml": "only 'deletionStrategy: default' is supported",  # noqa: E501
+    "ocp/node-density/node-density.yml": "ok",
+    "ocp/node-density-cni/node-density-cni.yml": "ok",
+    "ocp/node-density-heavy/node-density-heavy.yml": "ok",
     "ocp/pvc-density/pvc-density.yml": "ok",
     "ocp/udn-density-pods/cudn-density-pods.yml": "ClusterUserDefinedNetwork (k8s.ovn.org/v1)",
     "ocp/udn-density-pods/udn-density-pods.yml": "UserDefinedNetwork (k8s.ovn.org/v1)",
     "ocp/virt-capacity-benchmark/virt-capacity-benchmark.yml": "'hooks' is not supported",
     "ocp/virt-clone/virt-clone.yml": "'hooks' is not supported",
     "ocp/virt-clone-multi/virt-clone-multi.yml": "'hooks' is not supported",
-    "ocp/virt-density/virt-density.yml": "only 'deletionStrategy: default' is supported",
+    "ocp/virt-density/virt-density.yml": "ok",
     "ocp/virt-ephemeral-restart/virt-ephemeral-restart.yml": "'hooks' is not supported",
     "ocp/virt-migration/virt-migration.yml": "'hooks' is not supported",
     "ocp/virt-parallel/virt-parallel.yml": "'hooks' is not supported",

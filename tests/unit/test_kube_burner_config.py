@@ -223,3 +223,12 @@ def test_fill_undefined_and_allow_missing(tmp_path: Path) -> None:
     only = text.replace("{{ .SUFFIX }}", "")
     cfg = load(_config(tmp_path, only), uuid=UUID, env={}, allow_missing=True)
     assert cfg.gc  # a missing key is nil: `ne nil 0` is true, as in Go
+
+
+def test_deletion_strategy_is_carried_on_every_job(tmp_path: Path) -> None:
+    cfg = load(_config(tmp_path, "global: {deletionStrategy: gvr}\n" + BASE), uuid=UUID, env={})
+    assert [j.spec.deletion_strategy for j in cfg.jobs] == ["gvr"]
+    cfg = load(_config(tmp_path, BASE), uuid=UUID, env={})
+    assert cfg.jobs[0].spec.deletion_strategy == "default"
+    bad = _error(tmp_path, "global: {deletionStrategy: namespaces}\n" + BASE)
+    assert bad.endswith("global: 'deletionStrategy' must be default or gvr, got 'namespaces'")
