@@ -96,6 +96,8 @@ class Burner:
             try:
                 remaining = cleanup_run(ctx, kinds)
                 problem = f"{remaining} objects still present" if remaining else ""
+                ctx.hooks.fire("afterCleanup")
+                problem = "; ".join(p for p in (problem, *ctx.hooks.finish()) if p)
             except Exception as exc:
                 problem = str(exc)
             if problem:

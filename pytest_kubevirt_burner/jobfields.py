@@ -60,6 +60,30 @@ class ChurnSpec:
     mode: str = "namespaces"
 
 
+HOOK_WHENS = (
+    "beforeJobExecution",
+    "afterJobExecution",
+    "beforeChurn",
+    "afterChurn",
+    "beforeCleanup",
+    "afterCleanup",
+    "beforeGC",
+    "afterGC",
+    "onEachIteration",
+)
+HOOK_TIMEOUT = 600.0  # seconds a hook may run (kube-burner has no limit)
+
+
+@dataclass(frozen=True)
+class HookSpec:
+    """A command run at one stage of a job (kube-burner's ``hooks`` entry)."""
+
+    cmd: tuple[str, ...]
+    when: str
+    background: bool = False
+    timeout: float = HOOK_TIMEOUT
+
+
 def _meta(kb: str | None, kind: str, doc: str, minimum: int = 0) -> dict[str, Any]:
     """The row of the job-field table a JobSpec field carries (kube-burner key, type, doc)."""
     return {"kb": kb, "kind": kind, "doc": doc, "minimum": minimum}
@@ -222,6 +246,15 @@ class JobSpec:
             "by kind first (kube-burner's global `deletionStrategy`)",
         ),
     )
+    hooks: tuple[HookSpec, ...] = field(
+        default=(),
+        metadata=_meta(
+            "hooks",
+            "special",
+            "commands run at job stages: `[{cmd: [...], when: beforeJobExecution, "
+            "background: false, timeout: 10m}]` (docs/hooks.md)",
+        ),
+    )
     churn: ChurnSpec | None = field(
         default=None,
         metadata=_meta(
@@ -264,7 +297,7 @@ def field_table() -> list[tuple[str, str, str, str]]:
         default: Any = {} if f.default is MISSING else f.default
         if f.metadata["kind"] == "duration":
             shown = format_duration(float(default))
-        elif f.name in ("name", "namespace", "wait_for", "churn"):
+        elif f.name in ("name", "namespace", "wait_for", "churn", "hooks"):
             shown = "-"
         elif isinstance(default, bool):
             shown = "true" if default else "false"

@@ -56,7 +56,16 @@ def job_context(
         slos=list(slos),
         measurements=None if measurements is None else list(measurements),
         progress=progress,
+        hook_dir=base_dir,
+        hook_env=_hook_env(session) if spec.hooks else {},
     )
+
+
+def _hook_env(session: BurnerSession) -> dict[str, str]:
+    """``KUBECONFIG`` of the session's cluster for the job's hooks (when it is a file)."""
+    run = session.run
+    path = str(session.simulator().kubeconfig) if run.kube_sim else run.kube_config
+    return {"KUBECONFIG": str(path)} if path else {}
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import shutil
 from dataclasses import MISSING, Field, fields
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,12 @@ from .cluster.verbs import PatchType
 from .durations import parse_duration
 from .errors import JobSpecError
 from .jobfields import (
+    HOOK_TIMEOUT,
+    HOOK_WHENS,
     JOB_FIELDS,
     JOB_SPEC_FIELDS,
     ChurnSpec,
+    HookSpec,
     JobSpec,
     JobType,
     ObjectSpec,
@@ -28,6 +32,7 @@ __all__ = [  # re-exported: the job model lives in jobfields.py, the errors in e
     "JOB_FIELDS",
     "JOB_SPEC_FIELDS",
     "ChurnSpec",
+    "HookSpec",
     "JobSpec",
     "JobSpecError",
     "JobType",
@@ -265,6 +270,47 @@ def build_churn(chk: _Checker, raw: Any) -> ChurnSpec:
     return churn
 
 
+HOOK_KEYS = ("cmd", "when", "background", "timeout")
+
+
+def build_hooks(chk: _Checker, raw: Any, base_dir: Path) -> tuple[HookSpec, ...]:
+    """Validate ``hooks=[...]`` (kube-burner's hooks); each command must exist."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, (list, tuple)):
+        raise chk.fail("'hooks' must be a list of mappings")
+    out = []
+    for i, entry in enumerate(raw):
+        m = chk.mapping(f"hooks[{i}]", entry)
+        for key in m:
+            if key not in HOOK_KEYS:
+                raise chk.fail(f"unknown key 'hooks[{i}].{key}'{_suggest(key, set(HOOK_KEYS))}")
+        when = m.get("when")
+        if when not in HOOK_WHENS:
+            raise chk.fail(
+                f"'hooks[{i}].when' must be one of {', '.join(HOOK_WHENS)}, got {when!r}"
+                f"{_suggest(str(when), set(HOOK_WHENS))}"
+            )
+        cmd = m.get("cmd")
+        if (
+            not isinstance(cmd, (list, tuple))
+            or not cmd
+            or not all(isinstance(c, (str, int, float)) for c in cmd)
+        ):
+            raise chk.fail(f"'hooks[{i}].cmd' must be a non-empty list of strings, got {cmd!r}")
+        program = str(cmd[0])
+        found = (base_dir / program).is_file() if "/" in program else shutil.which(program)
+        if not found:
+            where = f" ({base_dir / program})" if "/" in program else " on PATH"
+            raise chk.fail(f"'hooks[{i}].cmd': command {program!r} not found{where}")
+        timeout = chk.duration(f"hooks[{i}].timeout", m.get("timeout", HOOK_TIMEOUT))
+        if timeout <= 0:
+            raise chk.fail(f"'hooks[{i}].timeout' must be > 0")
+        background = chk.boolean(f"hooks[{i}].background", m.get("background", False))
+        out.append(HookSpec(tuple(str(c) for c in cmd), str(when), background, timeout))
+    return tuple(out)
+
+
 def build_job(
     where: str, job_type: JobType, kwargs: dict[str, Any], base_dir: Path, default_name: str
 ) -> JobSpec:
@@ -343,6 +389,7 @@ def build_job(
         wait_for=tuple(wait_for),
         execution_mode=mode,
         deletion_strategy=strategy,
+        hooks=build_hooks(chk, kwargs.get("hooks"), base_dir),
         churn=churn,
         **values,
     )

@@ -204,6 +204,7 @@ class KubeBurnerPlugin:
             if job.spec.job_type == "create" and not dry_run:
                 created.append(result)
 
+        after_cleanup: list[str] = []
         try:
             run = run_in_session(session, ctx, started=started, watch_factory=factory)
         finally:
@@ -211,10 +212,12 @@ class KubeBurnerPlugin:
                 kinds = [(av, k) for k, av in result.kinds.items()]
                 if job.gc:
                     cleanup_run(ctx, kinds)
+                    ctx.hooks.fire("afterCleanup")
+                    after_cleanup = ctx.hooks.finish()
                 else:
                     self.created.append((ctx, kinds))
         result = run.result
-        failure = list(run.failure)
+        failure = list(run.failure) + after_cleanup
         if not failure and result.errors:
             failure = [f"{job.spec.name}: {len(result.errors)} errors; first: {result.errors[0]}"]
         if not job.skip_indexing:  # metrics and alerts of the job's window

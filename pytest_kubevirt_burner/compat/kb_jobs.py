@@ -112,10 +112,22 @@ def _churn(raw: Any, where: str) -> dict[str, Any] | None:
     return out
 
 
+def _hooks(raw: Any, where: str) -> list[dict[str, Any]]:
+    """kube-burner's ``hooks`` (cmd, when, background); the JobSpec validation checks values."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ValueError(f"{where}: 'hooks' must be a list")
+    for i, hook in enumerate(raw):
+        _check(
+            _map(hook, where, f"hooks[{i}]"), ("cmd", "when", "background"), f"hooks[{i}].", where
+        )
+    return raw
+
+
 def _unsupported(raw: dict[str, Any], where: str) -> None:
-    for key in ("watchers", "hooks"):
-        if raw.get(key):
-            raise ValueError(f"{where}: '{key}' is not supported")
+    if raw.get("watchers"):
+        raise ValueError(f"{where}: 'watchers' is not supported")
     if raw.get("incrementalLoad") is not None:
         raise ValueError(f"{where}: 'incrementalLoad' is not supported")
     if raw.get("metricsAggregate"):
@@ -160,6 +172,7 @@ def job_kwargs(raw: dict[str, Any], where: str) -> tuple[JobType, dict[str, Any]
         for j, obj in enumerate(kwargs["objects"]):
             if not obj.get("object_template"):
                 raise ValueError(f"{where}: objects[{j}] needs an 'objectTemplate'")
+    kwargs["hooks"] = _hooks(raw.get("hooks"), where)
     churn = _churn(raw.get("churnConfig"), where)
     if churn is not None:
         kwargs["churn"] = churn

@@ -20,6 +20,7 @@ from ..cluster.stats import StatsSnapshot
 from ..errors import JobSpecError
 from ..jobspec import JobSpec, ObjectSpec
 from ..measurements.slo import Slo
+from .hookrunner import HookRunner
 from .progress import ProgressSink
 
 
@@ -58,10 +59,21 @@ class JobContext:
     measurements: list[str] | None = None  # None: the defaults for the job's kinds
     stats_before: StatsSnapshot | None = None  # the client's request counters at the start
     progress: ProgressSink | None = None  # a live progress display
+    hook_dir: Path = Path()  # where hooks run: the config's or the test file's directory
+    hook_env: dict[str, str] = field(default_factory=dict)  # added to the hooks' environment
     limiter: TokenBucket = field(init=False)
+    hooks: HookRunner = field(init=False)
 
     def __post_init__(self) -> None:
         self.limiter = TokenBucket(self.spec.qps, self.spec.burst)
+        self.hooks = HookRunner(
+            self.spec.hooks,
+            job=self.spec.name,
+            cwd=self.hook_dir,
+            env={"UUID": self.uuid, "JOB_NAME": self.spec.name, **self.hook_env},
+            log_dir=None if self.metrics_dir is None else self.metrics_dir / "hooks",
+            stop=self.stop,
+        )
 
     @property
     def base_labels(self) -> dict[str, str]:

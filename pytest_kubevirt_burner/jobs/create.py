@@ -118,6 +118,7 @@ class CreateJob:
         for it in range(spec.iterations):
             if ctx.stop.is_set():
                 break
+            ctx.hooks.fire("onEachIteration")
             ns = spec.namespace_for(it)
             if self._namespaced_any():
                 self.ensure_namespace(ns)

@@ -102,7 +102,9 @@ class DensityJob(JobBase):
         assert plan is not None, "prepare() runs first"
         ms = self.open_measurements(self._measurement_names(plan))
         if spec.cleanup and plan.kinds:
+            ctx.hooks.fire("beforeGC")
             self._cleanup_previous(plan)
+            ctx.hooks.fire("afterGC")
         targets = wait_targets(ctx, plan)
         self.tracker = tracker = ReadinessTracker(targets) if targets else None
         if tracker is not None:
@@ -112,6 +114,7 @@ class DensityJob(JobBase):
         ctx.on_created = _chain(ctx.on_created, ms.on_created)
         self.watches.start()
         self._create_and_wait(plan, tracker)
+        ctx.hooks.fire("afterJobExecution", once=True)
         if not ctx.sleep(spec.job_pause):
             raise KeyboardInterrupt
         if spec.verify_objects:
@@ -127,7 +130,9 @@ class DensityJob(JobBase):
         else:
             self.result.verified = True
         if spec.churn is not None:
+            ctx.hooks.fire("beforeChurn")
             run_churn(ctx, plan, self.result, ms, tracker, self.watch_factory)
+            ctx.hooks.fire("afterChurn")
 
     def _cleanup_previous(self, plan: Plan) -> None:
         """Delete leftovers of earlier runs of this job (kube-burner's cleanup at start)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+from ..errors import JobFailed
 from ..interrupt import critical
 from ..results import JobResult
 from .cleanup import this_run_selector
@@ -44,15 +45,22 @@ def run_job(ctx: JobContext, watch_factory: WatchFactory, result: JobResult) -> 
             result.verified = True
             return result
         error: BaseException | None = None
+        ctx.hooks.fire("beforeJobExecution")
         try:
             job.run()
+            ctx.hooks.fire("afterJobExecution", once=True)
+            ctx.hooks.fire("beforeCleanup")
         except BaseException as exc:
             error = exc
+            ctx.hooks.kill()
             raise
         finally:
             with critical():
                 account_requests(ctx, result)
                 job.finish(error)
+                hook_failures = ctx.hooks.finish()
+        if hook_failures:
+            raise JobFailed("\n".join(hook_failures))
         return result
     finally:
         result.finished_at = time.time()
