@@ -273,6 +273,16 @@ def build_churn(chk: _Checker, raw: Any) -> ChurnSpec:
 HOOK_KEYS = ("cmd", "when", "background", "timeout")
 
 
+def hook_script(base_dir: Path, program: str) -> Path | None:
+    """The file a hook's relative script path names: next to the config (or test file), else in
+    the ``scripts/`` directory beside that directory (where kube-burner-ocp keeps the scripts
+    it embeds); None when neither exists."""
+    for candidate in (base_dir / program, base_dir.parent / "scripts" / program):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def build_hooks(chk: _Checker, raw: Any, base_dir: Path) -> tuple[HookSpec, ...]:
     """Validate ``hooks=[...]`` (kube-burner's hooks); each command must exist."""
     if raw is None:
@@ -299,7 +309,7 @@ def build_hooks(chk: _Checker, raw: Any, base_dir: Path) -> tuple[HookSpec, ...]
         ):
             raise chk.fail(f"'hooks[{i}].cmd' must be a non-empty list of strings, got {cmd!r}")
         program = str(cmd[0])
-        found = (base_dir / program).is_file() if "/" in program else shutil.which(program)
+        found = hook_script(base_dir, program) if "/" in program else shutil.which(program)
         if not found:
             where = f" ({base_dir / program})" if "/" in program else " on PATH"
             raise chk.fail(f"'hooks[{i}].cmd': command {program!r} not found{where}")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO
 
 from ..jobfields import HookSpec
+from ..jobspec import hook_script
 
 TAIL_LINES = 5
 
@@ -127,12 +128,13 @@ class HookRunner:
         return _Running(index, hook, proc, log, keep, time.monotonic(), stdin)
 
     def _command(self, hook: HookSpec) -> tuple[list[str], IO[bytes] | None]:
-        """The argv; a script path that is not executable is fed to ``sh -s`` (kube-burner runs
-        its embedded scripts that way)."""
+        """The argv; a relative script that is not executable, or found in the ``scripts/``
+        directory, is fed to ``sh -s -`` (as kube-burner runs the scripts it embeds)."""
         program = hook.cmd[0]
-        if "/" in program:
-            path = self.cwd / program
-            if path.is_file() and not os.access(path, os.X_OK):
+        if "/" in program and not Path(program).is_absolute():
+            path = hook_script(self.cwd, program)
+            local = path == self.cwd / program
+            if path is not None and not (local and os.access(path, os.X_OK)):
                 return ["/bin/sh", "-s", "-", *hook.cmd[1:]], path.open("rb")
         return list(hook.cmd), None
 

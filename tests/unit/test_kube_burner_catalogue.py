@@ -234,13 +234,13 @@ EXPECTED: dict[str, str] = {
     "ocp/pvc-density/pvc-density.yml": "ok",
     "ocp/udn-density-pods/cudn-density-pods.yml": "ClusterUserDefinedNetwork (k8s.ovn.org/v1)",
     "ocp/udn-density-pods/udn-density-pods.yml": "UserDefinedNetwork (k8s.ovn.org/v1)",
-    "ocp/virt-capacity-benchmark/virt-capacity-benchmark.yml": "'hooks' is not supported",
-    "ocp/virt-clone/virt-clone.yml": "'hooks' is not supported",
-    "ocp/virt-clone-multi/virt-clone-multi.yml": "'hooks' is not supported",
+    "ocp/virt-capacity-benchmark/virt-capacity-benchmark.yml": "measurement 'volumeSnapshotLatency' is not supported",  # noqa: E501
+    "ocp/virt-clone/virt-clone.yml": "DataSource (cdi.kubevirt.io/v1beta1), VolumeSnapshot (snapshot.storage.k8s.io/v1)",  # noqa: E501
+    "ocp/virt-clone-multi/virt-clone-multi.yml": "DataSource (cdi.kubevirt.io/v1beta1), VolumeSnapshot (snapshot.storage.k8s.io/v1)",  # noqa: E501
     "ocp/virt-density/virt-density.yml": "ok",
-    "ocp/virt-ephemeral-restart/virt-ephemeral-restart.yml": "'hooks' is not supported",
-    "ocp/virt-migration/virt-migration.yml": "'hooks' is not supported",
-    "ocp/virt-parallel/virt-parallel.yml": "'hooks' is not supported",
+    "ocp/virt-ephemeral-restart/virt-ephemeral-restart.yml": "'metricsAggregate: true' is not supported",  # noqa: E501
+    "ocp/virt-migration/virt-migration.yml": "ok",
+    "ocp/virt-parallel/virt-parallel.yml": "measurement 'volumeSnapshotLatency' is not supported",
     "ocp/virt-udn-density/virt-cudn-density.yml": "ClusterUserDefinedNetwork (k8s.ovn.org/v1)",
     "ocp/virt-udn-density/virt-udn-density.yml": "UserDefinedNetwork (k8s.ovn.org/v1)",
     "ocp/web-burner-cluster-density/web-burner-cluster-density.yml": "error calling eq: incompatible types for comparison",  # noqa: E501
@@ -248,7 +248,7 @@ EXPECTED: dict[str, str] = {
     "ocp/web-burner-node-density/web-burner-node-density.yml": "ok",
     "e2e/kube-burner-delete.yml": "ok",
     "e2e/kube-burner-dv.yml": "measurement 'volumeSnapshotLatency' is not supported",
-    "e2e/kube-burner-hooks.yml": "'hooks' is not supported",
+    "e2e/kube-burner-hooks.yml": "ok",
     "e2e/kube-burner-measure.yml": "'jobs' must be a non-empty list",
     "e2e/kube-burner-measurements.yml": "measurement 'serviceLatency' is not supported",
     "e2e/kube-burner-metrics-aggregate.yml": "'metricsAggregate: true' is not supported",
