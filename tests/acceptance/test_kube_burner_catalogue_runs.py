@@ -114,3 +114,29 @@ def test_virt_operations_config(pytester: pytest.Pytester, sim: SimProcess, tmp_
     metrics = _run(pytester, sim, tmp_path, "kube-burner-virt-operations", *args)
     jobs = [s["jobName"] for s in read_json_array(metrics / "jobSummary.json")]
     assert jobs == ["kubevirt-ops", "power-management", "delete-vms"]
+
+
+def test_hooks_config_runs_every_stage(
+    pytester: pytest.Pytester, sim: SimProcess, tmp_path: Path
+) -> None:
+    """kube-burner's hooks e2e config: what its bats helper (verify_hooks_with_helpers) checks,
+    read from the hook logs in the metrics directory (churn shortened to 2s)."""
+    sets = ["jobs.0.churnConfig.duration=2s", "jobs.0.churnConfig.delay=0s"]
+    args = [a for pair in sets for a in ("--kube-burner-set", pair)]
+    metrics = _run(pytester, sim, tmp_path, "kube-burner-hooks", *args)
+    logs = metrics / "hooks"
+
+    def runs(when: str, index: int) -> int:
+        text = (logs / f"basic-hook-test-{when}-{index}.log").read_text()
+        return text.count("Hook Execution:")
+
+    assert runs("beforeJobExecution", 0) == 1
+    assert runs("afterJobExecution", 1) == 1
+    assert runs("onEachIteration", 2) >= 2
+    assert runs("beforeChurn", 3) == 1 and runs("afterChurn", 4) == 1
+    assert runs("beforeCleanup", 5) == 1
+    assert runs("beforeGC", 6) == 1 and runs("afterGC", 7) == 1
+    assert (
+        "Hook onEachIteration completed successfully"
+        in (logs / "basic-hook-test-onEachIteration-2.log").read_text()
+    )
