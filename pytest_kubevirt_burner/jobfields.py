@@ -37,6 +37,7 @@ class ObjectSpec:
     replicas: int = 1
     input_vars: dict[str, Any] = field(default_factory=dict)
     run_once: bool = False
+    repeat_every_n_iterations: int = 1  # created in iterations 0, n, 2n, ... only
     wait: bool = True
     wait_options: WaitOptions = field(default_factory=WaitOptions)
     churn: bool = True
@@ -46,6 +47,20 @@ class ObjectSpec:
     label_selector: dict[str, str] = field(default_factory=dict)
     patch_type: PatchType | None = None
     kubevirt_op: str | None = None
+
+    def created_in(self, iteration: int) -> bool:
+        """Whether this object is created in ``iteration`` (runOnce, repeatEveryNIterations)."""
+        if self.run_once:
+            return iteration == 0
+        return iteration % self.repeat_every_n_iterations == 0
+
+    def iterations_created(self, iterations: int) -> int:
+        """In how many of the first ``iterations`` iterations this object is created."""
+        if iterations <= 0:
+            return 0
+        if self.run_once:
+            return 1
+        return -(-iterations // self.repeat_every_n_iterations)
 
 
 @dataclass(frozen=True)
@@ -275,7 +290,7 @@ class JobSpec:
 
     def expected_count(self, obj: ObjectSpec) -> int:
         """How many copies of ``obj`` (per rendered document) the job creates."""
-        return obj.replicas if obj.run_once else obj.replicas * self.iterations
+        return obj.replicas * obj.iterations_created(self.iterations)
 
     def namespace_for(self, iteration: int) -> str:
         """Namespace of ``iteration`` (kube-burner's naming)."""

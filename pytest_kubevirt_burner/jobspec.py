@@ -72,6 +72,7 @@ SHORTHAND = {
     "label_selector",
     "patch_type",
     "run_once",
+    "repeat_every_n_iterations",
     "wait",
     "wait_options",
     "kubevirt_op",
@@ -205,6 +206,11 @@ def build_object(
         replicas=chk.integer(f"objects[{index}].replicas", raw.get("replicas", 1)),
         input_vars=chk.mapping(f"objects[{index}].input_vars", raw.get("input_vars", {})),
         run_once=chk.boolean(f"objects[{index}].run_once", raw.get("run_once", False)),
+        repeat_every_n_iterations=chk.integer(
+            f"objects[{index}].repeat_every_n_iterations",
+            raw.get("repeat_every_n_iterations", 1),
+            minimum=1,
+        ),
         wait=chk.boolean(f"objects[{index}].wait", raw.get("wait", True)),
         wait_options=_wait_options(chk, raw.get("wait_options", {})),
         churn=chk.boolean(f"objects[{index}].churn", raw.get("churn", True)),
@@ -271,6 +277,23 @@ def build_churn(chk: _Checker, raw: Any) -> ChurnSpec:
 
 
 HOOK_KEYS = ("cmd", "when", "background", "timeout")
+
+
+def _check_repeat(chk: _Checker, objects: tuple[ObjectSpec, ...], churn: ChurnSpec | None) -> None:
+    """kube-burner's rules for repeatEveryNIterations: one value > 1 per job, and not on
+    churnable objects with object churn."""
+    values = sorted({o.repeat_every_n_iterations for o in objects} - {1})
+    if len(values) > 1:
+        raise chk.fail(
+            f"inconsistent 'repeat_every_n_iterations' values {values[0]} and {values[1]}: all "
+            "objects must use 1 or the same value"
+        )
+    churnable = any(o.repeat_every_n_iterations > 1 and o.churn for o in objects)
+    if churnable and churn is not None and churn.mode == "objects":
+        raise chk.fail(
+            "'repeat_every_n_iterations' > 1 cannot be used with churn mode 'objects' on "
+            "churnable objects: set churn=False on those objects or use mode 'namespaces'"
+        )
 
 
 def hook_script(base_dir: Path, program: str) -> Path | None:
@@ -382,6 +405,7 @@ def build_job(
         raise chk.fail(
             "churn mode 'namespaces' needs namespaced_iterations=True; use mode 'objects'"
         )
+    _check_repeat(chk, objects, churn)
     values = {
         f.name: _checked(chk, f, kwargs) for f in JOB_SPEC_FIELDS if f.metadata["kind"] in _CHECKS
     }

@@ -81,8 +81,6 @@ def _object(raw: Any, where: str, j: int) -> dict[str, Any]:
     _check(group, ("id", "gc", "pauseBeforeGC", "pauseAfterGC"), f"{what}.group.", where)
     if group.get("id", 0):
         raise ValueError(f"{where}: '{what}.group.id' > 0 (grouped execution) is not supported")
-    if obj.get("repeatEveryNIterations", 1) != 1:
-        raise ValueError(f"{where}: '{what}.repeatEveryNIterations' other than 1 is not supported")
     template = obj.get("objectTemplate")
     if isinstance(template, str) and template.startswith(("http://", "https://")):
         raise ValueError(f"{where}: '{what}.objectTemplate' from a URL is not supported")

@@ -67,7 +67,7 @@ OBJECT_FIELDS: dict[str, str | None] = {
     "runOnce": "run_once",
     "churn": "churn",
     "group": None,
-    "repeatEveryNIterations": None,
+    "repeatEveryNIterations": "repeat_every_n_iterations",
 }
 WAIT_OPTION_FIELDS = {
     "apiVersion": "api_version",

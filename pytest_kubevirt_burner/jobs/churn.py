@@ -128,6 +128,10 @@ class Churner(CreateJob):
         count = -(-spec.iterations // per_ns)
         n = max(self.churn.percent * count // 100, 1)
         first = self.rng.randint(0, count - n)
+        step = max((o.repeat_every_n_iterations for o in spec.objects), default=1)
+        if step > 1:  # kube-burner aligns the window to repeatEveryNIterations (shared objects)
+            n = min(-(-n // step) * step, (count // step) * step) or count
+            first = step * self.rng.randint(0, (count - n) // step)
         iterations = list(range(first * per_ns, min((first + n) * per_ns, spec.iterations)))
         names = {spec.namespace_for(it) for it in iterations}
         victims: dict[str, set[Key]] = {"Namespace": {("", name) for name in names}}

@@ -116,7 +116,7 @@ class JobContext:
 def iter_replicas(spec: JobSpec, iteration: int) -> Iterator[tuple[int, ObjectSpec, int]]:
     """(object index, object, replica 1-based) created in ``iteration``."""
     for index, obj in enumerate(spec.objects):
-        if obj.run_once and iteration > 0:
+        if not obj.created_in(iteration):
             continue
         for replica in range(1, obj.replicas + 1):
             yield index, obj, replica

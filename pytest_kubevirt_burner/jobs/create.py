@@ -157,11 +157,11 @@ class CreateJob:
         waited = {t.kind: t.expected for t in tracker.targets}
         for kind, expected in waited.items():
             own = self.plan.indices.get(kind, set())
-            per_iter = sum(
-                o.replicas for i, o in enumerate(spec.objects) if i in own and not o.run_once
-            )
-            once = max(0, expected - per_iter * spec.iterations)
-            tracker.set_expected(kind, min(expected, once + per_iter * done))
+            mine = [o for i, o in enumerate(spec.objects) if i in own and not o.run_once]
+            full = sum(o.replicas * o.iterations_created(spec.iterations) for o in mine)
+            so_far = sum(o.replicas * o.iterations_created(done) for o in mine)
+            once = max(0, expected - full)
+            tracker.set_expected(kind, min(expected, once + so_far))
         tracker.wait(spec.max_wait_timeout, self.ctx.stop)
         for kind, expected in waited.items():
             tracker.set_expected(kind, expected)

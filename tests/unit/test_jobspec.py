@@ -154,3 +154,29 @@ def test_namespaces(tpl: Path) -> None:
 )
 def test_dns1123(raw: str, out: str) -> None:
     assert dns1123(raw) == out
+
+
+def test_repeat_every_n_iterations(tpl: Path) -> None:
+    spec = build_job(
+        WHERE,
+        "create",
+        {
+            "objects": [
+                {"template": "pod.yml", "repeat_every_n_iterations": 2},
+                {"template": "pod.yml"},
+            ],
+            "iterations": 5,
+        },
+        tpl,
+        "j",
+    )
+    shared, each = spec.objects
+    assert [it for it in range(5) if shared.created_in(it)] == [0, 2, 4]
+    assert spec.expected_count(shared) == 3 and spec.expected_count(each) == 5
+    assert "'objects[0].repeat_every_n_iterations' must be >= 1, got 0" in error(
+        tpl, repeat_every_n_iterations=0
+    )
+    churn = {"cycles": 1, "mode": "objects"}
+    assert "cannot be used with churn mode 'objects'" in error(
+        tpl, repeat_every_n_iterations=2, churn=churn
+    )

@@ -255,7 +255,7 @@ EXPECTED: dict[str, str] = {
     "e2e/kube-burner-multi-doc.yml": "ok",
     "e2e/kube-burner-pvc-resize.yml": "ok",
     "e2e/kube-burner-read.yml": "ok",
-    "e2e/kube-burner-repeat-every-n-iterations.yml": "'objects[0].repeatEveryNIterations' other than 1 is not supported",  # noqa: E501
+    "e2e/kube-burner-repeat-every-n-iterations.yml": "ClusterRole (rbac.authorization.k8s.io/v1), RoleBinding (rbac.authorization.k8s.io/v1)",  # noqa: E501
     "e2e/kube-burner-sequential-patch.yml": "ok",
     "e2e/kube-burner-userdata.yml": "ok",
     "e2e/kube-burner-virt-operations.yml": "ok",
@@ -263,7 +263,7 @@ EXPECTED: dict[str, str] = {
     "e2e/kube-burner-vm-snapshot-test.yml": "measurement 'volumeSnapshotLatency' is not supported",
     "e2e/kube-burner.yml": "'watchers' is not supported",
     "examples/api-intensive/api-intensive.yml": "ok",
-    "examples/cluster-scoped-sharing/cluster-scoped-sharing.yml": "'objects[0].repeatEveryNIterations' other than 1 is not supported",  # noqa: E501
+    "examples/cluster-scoped-sharing/cluster-scoped-sharing.yml": "ok",
     "examples/crd-scale/crd-scale.yml": "ok",
     "examples/deployment-pvc-move/deployment-pvc-move.yml": "ok",
     "examples/kubelet-density/kubelet-density-crio.yml": "measurement 'pprof' is not supported",
