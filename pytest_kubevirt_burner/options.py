@@ -129,6 +129,8 @@ OPTIONS: tuple[OptionDecl, ...] = (
        kind="list", metavar="KEY=VALUE"),
     _o("--kube-burner-user-data", "kube-burner --user-data file for --kube-burner-config",
        metavar="FILE"),
+    _o("--kube-burner-user-metadata", "kube-burner --user-metadata: a YAML mapping merged into "
+       "the metadata of every document (jobSummary, measurements, metrics)", metavar="FILE"),
     _o("--kube-burner-allow-missing", "kube-burner --allow-missing: variables the config names "
        "but nobody defines render as Go's zero value instead of failing", kind="bool",
        default=False),

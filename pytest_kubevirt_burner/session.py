@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from . import hooks
 from .cluster import ApiError, ClusterClient, ClusterError, resolve_target
@@ -23,6 +24,25 @@ from .stashkeys import SESSION_KEY
 __all__ = ["SESSION_KEY", "BurnerSession"]  # SESSION_KEY lives in the leaf stashkeys.py
 
 
+def read_user_metadata(path: str | None) -> dict[str, Any]:
+    """``--kube-burner-user-metadata FILE`` (kube-burner's ``--user-metadata``): a YAML mapping
+    merged into every document; UsageError naming the option and file when it is not one."""
+    if not path:
+        return {}
+    where = f"--kube-burner-user-metadata {path}"
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except OSError as exc:
+        raise pytest.UsageError(f"{where}: cannot read: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" (line {mark.line + 1})" if mark is not None else ""
+        raise pytest.UsageError(f"{where}: invalid YAML{line}") from None
+    if not isinstance(data, dict):
+        raise pytest.UsageError(f"{where}: must be a mapping")
+    return {str(k): v for k, v in data.items()}
+
+
 class BurnerSession:
     """One per pytest session; connects lazily, only when a burner test needs the cluster."""
 
@@ -30,6 +50,7 @@ class BurnerSession:
         self.config = config
         self.run = run
         self.runid = str(uuidlib.uuid4())
+        self.user_metadata = read_user_metadata(config.getoption("kube_burner_user_metadata", None))
         self.results: list[JobResult] = []
         self._client: ClusterClient | None = None
         self._sim: SimProcess | None = None
@@ -106,6 +127,7 @@ class BurnerSession:
         """Metadata stamped on every document (kube-burner's k8sVersion and totalNodes)."""
         facts = self.cluster_facts
         return {
+            **self.user_metadata,  # --kube-burner-user-metadata; the cluster's facts win
             "k8sVersion": facts.get("version", ""),
             "totalNodes": facts.get("nodes", 0),
             "simulated": bool(facts.get("simulated", False)),

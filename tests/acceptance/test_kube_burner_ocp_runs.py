@@ -59,3 +59,42 @@ def test_ocp_density_workload_runs_unchanged(
     finally:
         api.close()
     assert left == []  # gc with deletionStrategy gvr removed the objects and the namespaces
+
+
+def test_user_metadata_is_in_every_document(
+    pytester: pytest.Pytester, sim: SimProcess, tmp_path: Path
+) -> None:
+    """kube-burner-ocp's e2e user-metadata file, as its index test passes it."""
+    meta = tmp_path / "user-metadata.yml"
+    meta.write_text("platform: sim\nrun: {owner: perf, ticket: 12}\n")
+    metrics = tmp_path / "m"
+    result = run_inner(
+        pytester,
+        sim,
+        metrics,
+        "--kube-burner-config",
+        str(OCP / "node-density" / "node-density.yml"),
+        "--kube-burner-user-data",
+        str(OCP / "node-density" / "node-density.user-data.yaml"),
+        "--kube-burner-fill-undefined",
+        "--kube-burner-user-metadata",
+        str(meta),
+    )
+    result.assert_outcomes(passed=1)
+    expected = {"platform": "sim", "run": {"owner": "perf", "ticket": 12}}
+    for doc in read_json_array(metrics / "jobSummary.json"):  # kube-burner: at top level
+        assert {k: doc[k] for k in expected} == expected
+    for name in (  # kube-burner: under "metadata"
+        "podLatencyMeasurement-node-density.json",
+        "podLatencyQuantilesMeasurement-node-density.json",
+    ):
+        for doc in read_json_array(metrics / name):
+            assert {k: doc["metadata"][k] for k in expected} == expected, name
+
+
+def test_bad_user_metadata_is_one_line(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    bad = tmp_path / "meta.yml"
+    bad.write_text("- a list\n")
+    result = run_inner(pytester, None, None, "--kube-burner-user-metadata", str(bad))
+    assert result.ret != 0
+    result.stderr.fnmatch_lines([f"*--kube-burner-user-metadata {bad}: must be a mapping"])
