@@ -180,7 +180,7 @@ def test_user_data_env_and_uuid_render_the_config(
         ),
         ("jobType", "*job 'bad' (jobs[0]): unknown jobType 'craete'; did you mean 'create'?"),
         ("objectTemplate", "*job 'bad' (jobs[0]): objects[0] needs an 'objectTemplate'"),
-        ("hooks", "*job 'bad' (jobs[0]): 'hooks' is not supported"),
+        ("watchers", "*job 'bad' (jobs[0]): 'watchers' is not supported"),
     ],
 )
 def test_bad_config_is_one_line_before_anything_is_created(
@@ -194,7 +194,7 @@ def test_bad_config_is_one_line_before_anything_is_created(
     elif edit == "objectTemplate":
         text = text.replace("objectTemplate: pod.yml", "replicas: 1")
     else:
-        text = text.replace("  qps: 20\n", "  qps: 20\n  hooks: [{cmd: [date], when: beforeGC}]\n")
+        text = text.replace("  qps: 20\n", "  qps: 20\n  watchers: [{kind: Pod}]\n")
     cfg = _write(tmp_path / "cfg" / "config.yml", text)
     _write(tmp_path / "cfg" / "pod.yml", POD)
     result = _run(pytester, sim, tmp_path / "m", "--kube-burner-config", str(cfg))
