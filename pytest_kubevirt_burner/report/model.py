@@ -152,6 +152,9 @@ class SloEntry:
     key: str
     verdict: str
     line: str
+    stat: str = ""  # P99, P50, max... ("" when unknown)
+    threshold: float | None = None  # seconds
+    value: float | None = None  # seconds (inf: not reached by every object)
 
 
 def _normal_verdict(raw: Any) -> str:
@@ -159,6 +162,10 @@ def _normal_verdict(raw: Any) -> str:
         return "pass" if raw else "fail"
     text = str(raw).strip().lower()
     return "pass" if text in _PASS else "warn" if text in _WARN else "fail"
+
+
+def _float_or_none(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _entry(raw: Any) -> SloEntry | None:
@@ -170,7 +177,14 @@ def _entry(raw: Any) -> SloEntry | None:
     if slo is not None and hasattr(raw, "breached"):  # measurements.slo.Verdict
         breached, mode = bool(raw.breached), getattr(slo, "mode", "gate")
         verdict = "pass" if not breached else "fail" if mode == "gate" else "warn"
-        return SloEntry(str(slo.key), verdict, str(getattr(raw, "line", "")))
+        return SloEntry(
+            str(slo.key),
+            verdict,
+            str(getattr(raw, "line", "")),
+            str(getattr(raw, "metric", "")),
+            _float_or_none(getattr(raw, "threshold", None)),
+            _float_or_none(getattr(raw, "value", None)),
+        )
     if isinstance(raw, str) and raw:
         key = raw.split(" ", 1)[0]
         ok = " <= " in raw and " > " not in raw.split(" (", 1)[0]
@@ -356,3 +370,29 @@ def views_for(item: pytest.Item) -> list[JobView]:
         view.slos = evaluated + [e for e in view.slos if e.line not in known]
     item.stash[VIEWS_KEY] = views
     return views
+
+
+def steady_qps(result: JobResult, burst: int | None) -> float | None:
+    """Creates per second after the limiter's initial burst (None when all fit in the burst).
+
+    ``qps_achieved`` is every create over the span from the first to the last one; the first
+    ``burst`` creates leave at once, so the steady rate is ``(N - burst) / span``.
+    """
+    total = result.total_created
+    if result.qps_achieved <= 0 or total <= 0:
+        return None
+    spent = max(0, burst or 0)
+    if total <= spent:
+        return None
+    return result.qps_achieved * (total - spent) / total
+
+
+def burst_of(view: JobView) -> int | None:
+    """The job's limiter burst from its jobConfig (None when unknown)."""
+    raw = ((view.summary or {}).get("jobConfig") or {}).get("burst")
+    return int(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+
+
+def invalid_samples(result: JobResult) -> int:
+    """Samples dropped as invalid (negative or unordered timestamps), all quantiles."""
+    return sum(int(getattr(q, "invalid", 0) or 0) for q in result.quantiles.values())
