@@ -25,6 +25,7 @@ from .context import JobContext, now_ns
 from .kubevirt_ops import KUBEVIRT_API, VMIM_KIND, PendingOp, migration_object, send
 from .kubevirt_wait import OpTracker
 from .labels import object_labels, selector
+from .progress import PhaseTicker, operations_phase
 from .result import JobResult
 from .watches import JobWatches, WatchFactory
 
@@ -237,7 +238,9 @@ def run_kubevirt(
     try:
         watches.start()
         ms.watches_synced()
-        job.run()
+        total = ctx.spec.iterations * sum(len(v) for v in listed.values())
+        with PhaseTicker(ctx.progress, lambda: operations_phase(job.ops, total)):
+            job.run()
         failed = [op for op in job.ops if op.error is not None]
         if failed:
             raise JobFailed(

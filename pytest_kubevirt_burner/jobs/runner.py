@@ -19,7 +19,7 @@ from .context import CreatedHook, JobContext
 from .create import CreateJob, verify
 from .kubevirt import run_kubevirt
 from .preflight import Plan, build_plan
-from .progress import ProgressTicker
+from .progress import ProgressTicker, pause
 from .readiness import WAITED_KINDS
 from .result import JobResult
 from .selectjobs import run_delete, run_patch, run_read
@@ -188,7 +188,7 @@ def run_create(ctx: JobContext, plan: Plan, result: JobResult, watch_factory: Wa
     try:
         watches.start()
         _create_and_wait(ctx, plan, result, tracker, watches.problems)
-        if not ctx.sleep(spec.job_pause):
+        if not pause(ctx.progress, spec.job_pause, ctx.sleep):
             raise KeyboardInterrupt
         if spec.verify_objects:
             result.verified = verify(ctx, plan, result)
