@@ -115,24 +115,28 @@ def entry_numbers(entry: SloEntry) -> tuple[str, float | None, float | None]:
 
 
 def objects_text(view: JobView) -> str:
-    """``Pod 80/80 ready``, ``ConfigMap 5/5 created``, ``Namespace 1/1 deleted``."""
+    """``Pod 80/80 ready``, ``ConfigMap 5/5 created``, ``Namespace 20 deleted``,
+    ``Deployment 20, 300 patch requests``, ``restart 20/20 VMs done``."""
     r = view.result
-    kinds = sorted(set(r.expected) | set(r.created) | set(r.ready))
+    names = sorted(set(r.expected) | set(r.created) | set(r.ready))
+    kinds = [k for k in names if k[:1].isupper()]
+    verbs = [k for k in names if not k[:1].isupper()]
     parts = []
-    for kind in kinds:
-        expected, created, ready = (
-            r.expected.get(kind, 0),
-            r.created.get(kind, 0),
-            r.ready.get(kind, 0),
-        )
-        if r.job_type == "delete":
-            parts.append(f"{kind} {created or expected} deleted")
-        elif r.job_type != "create":
-            parts.append(f"{kind} {max(created, expected)}")
-        elif ready:
-            parts.append(f"{kind} {ready}/{expected} ready")
-        else:
-            parts.append(f"{kind} {created}/{expected} created")
+    if r.job_type == "kubevirt":
+        for op in names:
+            parts.append(f"{op} {r.ready.get(op, 0)}/{r.expected.get(op, 0)} VMs done")
+    elif r.job_type == "delete":
+        parts += [f"{k} {r.expected.get(k, 0)} deleted" for k in kinds]
+    elif r.job_type != "create":
+        parts += [f"{k} {r.expected.get(k, 0)}" for k in kinds]
+        parts += [f"{r.created.get(v, 0)} {v} requests" for v in verbs]
+    else:
+        for kind in kinds or names:
+            expected, created = r.expected.get(kind, 0), r.created.get(kind, 0)
+            if kind in r.ready and r.ready[kind]:
+                parts.append(f"{kind} {r.ready[kind]}/{expected} ready")
+            else:
+                parts.append(f"{kind} {created}/{expected} created")
     return ", ".join(parts) or "-"
 
 
@@ -165,7 +169,7 @@ def job_row(view: JobView) -> JobRow:
         thresholds=thresholds,
         qps_requested=r.qps_requested,
         qps_steady=steady,
-        qps_note="" if steady is not None or not r.total_created else "within burst",
+        qps_note="within burst" if steady is None and r.qps_achieved > 0 else "",
         retries=r.retries,
         errors=len(r.errors),
         invalid=invalid_samples(r),
