@@ -239,8 +239,9 @@ def creation_rate(
             return _svg(fig, scope)
         done = np.asarray(ready, dtype=float)
         t0 = float(start) if start is not None else math.floor(float(made.min()))
-        ends = [float(made.max()) + 1, *(float(done.max()) + 1 for _ in done[:1])]
-        ends += [b for _, _, b in phases] + [t for _, t in marks]
+        ends = [float(made.max()) + 1, *[b for _, _, b in phases], *[t for _, t in marks]]
+        if len(done):
+            ends.append(float(done.max()) + 1)
         span = max(2.0, max(ends) - t0)
         window = max(2.0, span / 30)
         grid = np.linspace(0, span, min(MAX_POINTS, max(50, int(span * 4)))) + t0

@@ -133,8 +133,10 @@ def objects_text(view: JobView) -> str:
     else:
         for kind in kinds or names:
             expected, created = r.expected.get(kind, 0), r.created.get(kind, 0)
-            if kind in r.ready and r.ready[kind]:
+            if kind in r.ready and r.ready[kind] >= expected:
                 parts.append(f"{kind} {r.ready[kind]}/{expected} ready")
+            elif kind in r.ready:  # a kind with readiness that did not all get there
+                parts.append(f"{kind} {created}/{expected} created, {r.ready[kind]} ready")
             else:
                 parts.append(f"{kind} {created}/{expected} created")
     return ", ".join(parts) or "-"

@@ -70,12 +70,15 @@ def test_objects_wording_per_job_type() -> None:
     patch = JobResult("p", "patch", "u", expected={"Deployment": 20}, created={"patch": 300})
     ops = JobResult("k", "kubevirt", "u", expected={"restart": 20}, ready={"restart": 18})
     cms = JobResult("c", "create", "u", expected={"ConfigMap": 5}, created={"ConfigMap": 5})
-    texts = [job_row(JobView("t", r, {}, None, [])).objects for r in (delete, patch, ops, cms)]
+    pods = JobResult("p", "create", "u", expected={"Pod": 9}, created={"Pod": 9}, ready={"Pod": 3})
+    results = (delete, patch, ops, cms, pods)
+    texts = [job_row(JobView("t", r, {}, None, [])).objects for r in results]
     assert texts == [
         "Namespace 1 deleted",
         "Deployment 20, 300 patch requests",
         "restart 18/20 VMs done",
         "ConfigMap 5/5 created",
+        "Pod 9/9 created, 3 ready",
     ]
 
 
