@@ -82,18 +82,33 @@ def _section(raw: Any) -> Section | None:
     return None
 
 
-def extra_sections(config: pytest.Config) -> list[Section]:
-    """Sections contributed by plugins through ``pytest_burner_report_sections(config)``."""
+def extra_sections(config: pytest.Config, views: Sequence[JobView] = ()) -> list[Section]:
+    """Sections contributed by plugins through ``pytest_burner_report_sections``.
+
+    The hook gets the arguments its hookspec names among ``config`` and ``views`` (the
+    session's JobViews); it is not called when its hookspec is absent or wants others.
+    """
     hook = getattr(config.hook, SECTIONS_HOOK, None)
-    if hook is None:
+    spec = getattr(hook, "spec", None)
+    if hook is None or spec is None:
+        return []
+    available: dict[str, Any] = {"config": config, "views": list(views)}
+    names = tuple(getattr(spec, "argnames", ()))
+    if any(n not in available for n in names):
         return []
     out = []
-    for result in hook(config=config) or []:
-        for raw in result if isinstance(result, list) else [result]:
+    for result in hook(**{n: available[n] for n in names}) or []:
+        for raw in (
+            result if isinstance(result, list | tuple) and not _is_pair(result) else [result]
+        ):
             section = _section(raw)
             if section is not None:
                 out.append(section)
     return out
+
+
+def _is_pair(value: Any) -> bool:
+    return isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)
 
 
 def session_html(config: pytest.Config, views: Sequence[JobView]) -> str:

@@ -336,7 +336,7 @@ def summary_plot(
     ``jobs`` holds ``(label, p50, p99, slo_p99, baseline_p99, failed)``; failed jobs are red.
     """
     shown = [j for j in jobs if j[2] is not None][:MAX_SUMMARY_JOBS]
-    height = min(6.0, 0.9 + 0.28 * max(1, len(shown)))
+    height = min(4.5, 0.9 + 0.26 * max(1, len(shown)))
     with _figure(7.2, height) as fig:
         title = "headline latency per job (P99 bar, P50 dot) against its SLO"
         if not shown:

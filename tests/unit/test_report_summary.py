@@ -118,7 +118,7 @@ def test_summary_html_is_escaped_and_shows_threshold_beside_value() -> None:
     assert "<script>alert" not in html and "&lt;script&gt;" in html
     assert html.index('data-job="slow"') < html.index('data-job="&lt;script&gt;')  # failure first
     failed, passed = re.findall(r'<td class="kb-p99">(.*?)</td>', html, re.S)
-    assert "0.250" in passed and "SLO &le; 30s, margin +29.8s" in passed
+    assert "0.250" in passed and "SLO &le; 30s,<wbr> margin +29.8s" in passed
     assert "40.000" in failed and "margin -10s" in failed and "kb-fail" in failed
     assert 'class="kb-row-fail' in html
 
@@ -148,3 +148,24 @@ def test_summary_and_overlay_plots_keep_few_series() -> None:
     samples = {f"T{i}": [float(i + j) for j in range(50)] for i in range(12)}
     overlay = overlay_cdf(samples, samples, "overlay", "o")
     assert int(re.findall(r'data-series="(\d+)"', overlay)[0]) == 8  # 4 transitions x 2 runs
+
+
+def test_plugin_sections_are_rendered_escaped_unless_markup() -> None:
+    from types import SimpleNamespace
+
+    from markupsafe import Markup
+
+    from pytest_kubevirt_burner.report.html import extra_sections
+    from pytest_kubevirt_burner.report.templating import render
+
+    def hook(config: object) -> list[object]:
+        return [[("Extra", Markup("<b>bold</b>")), ("Plain", "<i>text</i>")]]
+
+    hook.spec = SimpleNamespace(argnames=("config",))  # type: ignore[attr-defined]
+    config = SimpleNamespace(hook=SimpleNamespace(pytest_burner_report_sections=hook))
+    sections = extra_sections(config)  # type: ignore[arg-type]
+    assert [s.title for s in sections] == ["Extra", "Plain"]
+    html = render("session.html.j2", facts=[], sections=sections, results="")
+    assert "<b>bold</b>" in html and "&lt;i&gt;text&lt;/i&gt;" in html
+    unregistered = SimpleNamespace(hook=SimpleNamespace())
+    assert extra_sections(unregistered) == []  # type: ignore[arg-type]
