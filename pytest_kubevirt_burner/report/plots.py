@@ -337,7 +337,7 @@ def summary_plot(
     """
     shown = [j for j in jobs if j[2] is not None][:MAX_SUMMARY_JOBS]
     height = min(4.5, 0.9 + 0.26 * max(1, len(shown)))
-    with _figure(7.2, height) as fig:
+    with _figure(6.0, height) as fig:
         title = "headline latency per job (P99 bar, P50 dot) against its SLO"
         if not shown:
             _empty(fig, title, "no latency measured")
