@@ -60,11 +60,13 @@ def series_count(fig: Figure) -> int:
     return n
 
 
-def _legend_outside(fig: Figure, ax: Any) -> None:
-    """A legend to the right of the data, never over it."""
+def _legend_outside(fig: Figure, ax: Any, below: bool = False) -> None:
+    """A legend to the right of (or below) the data, never over it."""
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="outside right upper", fontsize=7, frameon=False)
+        where = "outside lower center" if below else "outside right upper"
+        ncols = len(handles) if below else 1
+        fig.legend(handles, labels, loc=where, ncols=ncols, fontsize=7, frameon=False)
 
 
 def _svg(fig: Figure, scope: str) -> str:
@@ -336,7 +338,7 @@ def summary_plot(
     ``jobs`` holds ``(label, p50, p99, slo_p99, baseline_p99, failed)``; failed jobs are red.
     """
     shown = [j for j in jobs if j[2] is not None][:MAX_SUMMARY_JOBS]
-    height = min(4.5, 0.9 + 0.26 * max(1, len(shown)))
+    height = min(4.5, 1.1 + 0.24 * max(1, len(shown)))
     with _figure(6.0, height) as fig:
         title = "headline latency per job (P99 bar, P50 dot) against its SLO"
         if not shown:
@@ -388,7 +390,7 @@ def summary_plot(
         if values and max(values) / max(min(values), 1e-9) > 200:
             ax.set_xscale("log")
         ax.grid(axis="y", visible=False)
-        _legend_outside(fig, ax)
+        _legend_outside(fig, ax, below=True)
         return _svg(fig, scope)
 
 
