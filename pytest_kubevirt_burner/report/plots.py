@@ -340,7 +340,7 @@ def summary_plot(
     shown = [j for j in jobs if j[2] is not None][:MAX_SUMMARY_JOBS]
     height = min(4.5, 1.1 + 0.24 * max(1, len(shown)))
     with _figure(6.0, height) as fig:
-        title = "headline latency per job (P99 bar, P50 dot) against its SLO"
+        title = "headline latency per job"
         if not shown:
             _empty(fig, title, "no latency measured")
             return _svg(fig, scope)
