@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 import matplotlib
 import numpy as np
@@ -64,9 +64,13 @@ def _legend_outside(fig: Figure, ax: Any, below: bool = False) -> None:
     """A legend to the right of (or below) the data, never over it."""
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        where = "outside lower center" if below else "outside right upper"
+        where: Literal["outside lower center", "outside right upper"] = (
+            "outside lower center" if below else "outside right upper"
+        )
         ncols = len(handles) if below else 1
-        fig.legend(handles, labels, loc=where, ncols=ncols, fontsize=7, frameon=False)
+        fig.legend(
+            handles=handles, labels=labels, loc=where, ncols=ncols, fontsize=7, frameon=False
+        )
 
 
 def _svg(fig: Figure, scope: str) -> str:

@@ -118,7 +118,7 @@ def test_summary_html_is_escaped_and_shows_threshold_beside_value() -> None:
     assert "<script>alert" not in html and "&lt;script&gt;" in html
     assert html.index('data-job="slow"') < html.index('data-job="&lt;script&gt;')  # failure first
     failed, passed = re.findall(r'<td class="kb-p99">(.*?)</td>', html, re.S)
-    assert "0.250" in passed and "SLO &le; 30s,<span class=\"kb-margin\"> margin +29.8s" in passed
+    assert "0.250" in passed and 'SLO &le; 30s,<span class="kb-margin"> margin +29.8s' in passed
     assert "40.000" in failed and "margin -10s" in failed and "kb-fail" in failed
     assert 'class="kb-row-fail' in html
 
