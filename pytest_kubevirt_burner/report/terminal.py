@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Sequence
 
@@ -107,8 +108,9 @@ def results_table(views: Sequence[JobView]) -> list[str]:
 
 
 def comparison_table(views: Sequence[JobView]) -> list[str]:
-    """Baseline vs current for the main transition and every gated key, plus notes."""
-    rows = [["Job", "Transition", "Stat", "Baseline", "Current", "Change", ""]]
+    """Baseline vs current for the main transition and every gated key, plus notes; regressed
+    rows first, then by change (largest first)."""
+    ranked: list[tuple[tuple[int, float], list[str]]] = []
     notes = []
     for v in views:
         cmp = v.comparison
@@ -117,13 +119,14 @@ def comparison_table(views: Sequence[JobView]) -> list[str]:
         for key, stat, old, new in cmp.rows:
             if key != v.main_key() and key not in gated:
                 continue
-            flag = (
-                "REGRESSED"
-                if any(ln.startswith(f"{key} {stat} ") for ln in cmp.regressions)
-                else ""
-            )
-            rows.append(
-                [v.name, key, stat, fmt_table_s(old), fmt_table_s(new), change_text(old, new), flag]
+            regressed = any(ln.startswith(f"{key} {stat} ") for ln in cmp.regressions)
+            change = (new - old) / old if old and not math.isnan(old) and not math.isnan(new) else 0
+            row = [v.name, key, stat, fmt_table_s(old), fmt_table_s(new), change_text(old, new)]
+            ranked.append(
+                ((0 if regressed else 1, -change), [*row, "REGRESSED" if regressed else ""])
             )
         notes += [cmp.note] if cmp.note else []  # refusals are printed with the reasons
+    ranked.sort(key=lambda pair: pair[0])
+    rows = [["Job", "Transition", "Stat", "Baseline", "Current", "Change", ""]]
+    rows += [row for _, row in ranked]
     return (align(rows, frozenset({3, 4, 5})) if len(rows) > 1 else []) + notes

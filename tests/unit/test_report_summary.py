@@ -169,3 +169,17 @@ def test_plugin_sections_are_rendered_escaped_unless_markup() -> None:
     assert "<b>bold</b>" in html and "&lt;i&gt;text&lt;/i&gt;" in html
     unregistered = SimpleNamespace(hook=SimpleNamespace())
     assert extra_sections(unregistered) == []  # type: ignore[arg-type]
+
+
+def test_terminal_comparison_lists_regressions_first() -> None:
+    from pytest_kubevirt_burner.report.terminal import comparison_table
+
+    view = _view("pods", 0.25)
+    view.comparison = JobComparison(
+        "pods",
+        rows=[(KEY, "P50", 1.0, 1.5), (KEY, "P95", 1.0, 0.9), (KEY, "P99", 1.0, 1.2)],
+        regressions=[f"{KEY} P99 regressed 20.0% (1s -> 1.2s) > 10%"],
+    )
+    lines = comparison_table([view])
+    assert [ln.split()[2] for ln in lines[1:]] == ["P99", "P50", "P95"]
+    assert lines[1].endswith("REGRESSED")
