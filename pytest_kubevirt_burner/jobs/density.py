@@ -14,7 +14,7 @@ from .cleanup import delete_labelled, previous_runs_selector
 from .context import CreatedHook, JobContext
 from .create import CreateJob, verify
 from .preflight import Plan, build_plan
-from .progress import ProgressTicker
+from .progress import ProgressTicker, pause
 from .readiness import WAITED_KINDS
 from .waiters import ReadinessTracker, WaitTarget
 from .watches import WatchFactory
@@ -111,7 +111,7 @@ class DensityJob(JobBase):
         ctx.on_created = _chain(ctx.on_created, ms.on_created)
         self.watches.start()
         self._create_and_wait(plan, tracker)
-        if not ctx.sleep(spec.job_pause):
+        if not pause(ctx.progress, spec.job_pause, ctx.sleep):
             raise KeyboardInterrupt
         if spec.verify_objects:
             self.result.verified = verify(ctx, plan, self.result)

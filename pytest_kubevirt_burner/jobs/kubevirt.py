@@ -25,6 +25,7 @@ from .base import JobBase
 from .context import JobContext, now_ns
 from .kubevirt_ops import KUBEVIRT_API, VMIM_KIND, PendingOp, migration_object, send
 from .kubevirt_wait import OpTracker
+from .progress import PhaseTicker, operations_phase
 from .watches import JobWatches, WatchFactory
 
 COMPATIBLE = ("vmiLatency", "vmimLatency")
@@ -179,7 +180,9 @@ class KubevirtJob(JobBase):
         self.add_watches(listed)
         self.watches.start()
         self.ms.watches_synced()
-        self.send_all()
+        total = ctx.spec.iterations * sum(len(v) for v in listed.values())
+        with PhaseTicker(ctx.progress, lambda: operations_phase(self.ops, total)):
+            self.send_all()
         failed = [op for op in self.ops if op.error is not None]
         if failed:
             raise self.fail(

@@ -152,12 +152,15 @@ class SloEntry:
     verdict: str
     line: str
     detail: SloVerdict | None = None  # the structured verdict (threshold, value, margin...)
+    stat: str = ""  # P99, P50, max... ("" when unknown)
+    threshold: float | None = None  # seconds
+    value: float | None = None  # seconds (inf: not reached by every object)
 
     @classmethod
     def of(cls, v: SloVerdict) -> SloEntry:
         """The entry rendering one of a JobResult's verdicts."""
         verdict = "pass" if v.passed else "fail" if v.mode == "gate" else "warn"
-        return cls(v.key, verdict, v.line, v)
+        return cls(v.key, verdict, v.line, v, v.metric, v.threshold, v.value)
 
 
 def slo_entries(result: JobResult) -> list[SloEntry]:
@@ -307,3 +310,29 @@ def views_for(item: pytest.Item) -> list[JobView]:
     views = [build_view(item.nodeid, r, directory, clock) for r in results_for(item)]
     item.stash[VIEWS_KEY] = views
     return views
+
+
+def steady_qps(result: JobResult, burst: int | None) -> float | None:
+    """Creates per second after the limiter's initial burst (None when all fit in the burst).
+
+    ``qps_achieved`` is every create over the span from the first to the last one; the first
+    ``burst`` creates leave at once, so the steady rate is ``(N - burst) / span``.
+    """
+    total = result.total_created
+    if result.qps_achieved <= 0 or total <= 0:
+        return None
+    spent = max(0, burst or 0)
+    if total <= spent:
+        return None
+    return result.qps_achieved * (total - spent) / total
+
+
+def burst_of(view: JobView) -> int | None:
+    """The job's limiter burst from its jobConfig (None when unknown)."""
+    raw = ((view.summary or {}).get("jobConfig") or {}).get("burst")
+    return int(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+
+
+def invalid_samples(result: JobResult) -> int:
+    """Samples dropped as invalid (negative or unordered timestamps), all quantiles."""
+    return sum(int(getattr(q, "invalid", 0) or 0) for q in result.quantiles.values())

@@ -16,7 +16,7 @@ import pytest
 
 from ..measurements.timeutil import format_ts
 from ..stashkeys import SESSION_KEY
-from .model import STATS, JobView, ReportState, run_settings, views_for
+from .model import STATS, JobView, ReportState, burst_of, run_settings, steady_qps, views_for
 
 SUMMARY_FILE = "summary.json"
 SCHEMA_VERSION = 1
@@ -50,6 +50,9 @@ def job_document(view: JobView) -> dict[str, Any]:
         },
         "qpsRequested": r.qps_requested,
         "qpsAchieved": round(r.qps_achieved, 3),
+        "qpsSteady": None
+        if (steady := steady_qps(r, burst_of(view))) is None
+        else round(steady, 3),
         "elapsed": round(r.elapsed, 3),
         "retries": r.retries,
         "http429": r.throttled_429,

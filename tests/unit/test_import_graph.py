@@ -32,12 +32,7 @@ LAYERS: list[set[str]] = [
     {"plugin", "__main__"},
 ]
 # (importing module, imported module): upward imports still to be removed, with the reason
-KNOWN_UPWARD: dict[tuple[str, str], str] = {
-    (
-        f"{PACKAGE}.report.html",
-        f"{PACKAGE}.session",
-    ): "html.py reads SESSION_KEY from session.py; stashkeys.py holds it now",
-}
+KNOWN_UPWARD: dict[tuple[str, str], str] = {}
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:
