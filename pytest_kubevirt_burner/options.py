@@ -66,6 +66,15 @@ def add_options(parser: pytest.Parser) -> None:
         help="number of simulated nodes (default 3)",
     )
     opt(
+        "--kube-sim-crds",
+        None,
+        action="append",
+        metavar="FILE_OR_DIR",
+        dest="kube_sim_crds",
+        default=[],
+        help="with --kube-sim: also serve the CRDs of this file or directory, or 'openshift'",
+    )
+    opt(
         "--kube-sim-prometheus",
         None,
         action="store_true",

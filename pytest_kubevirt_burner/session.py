@@ -38,7 +38,12 @@ class BurnerSession:
         if self._sim is None:
             from .sim.process import SimProcess
 
-            sim = SimProcess(nodes=self.run.kube_sim_nodes, profile=self.run.kube_sim_profile)
+            crds = self.config.getoption("kube_sim_crds", None) or []
+            sim = SimProcess(
+                nodes=self.run.kube_sim_nodes,
+                profile=self.run.kube_sim_profile,
+                extra_args=[arg for crd in crds for arg in ("--crd", str(crd))],
+            )
             try:
                 sim.start()
             except Exception as exc:

@@ -249,9 +249,11 @@ class Registry:
 
     @classmethod
     def builtin(cls) -> Registry:
-        """A registry holding the built-in types."""
+        """A registry holding the built-in types (with the extra groups of groups.py)."""
+        from .groups import EXTRA  # groups.py builds on ResourceType
+
         reg = cls()
-        for rt in BUILTIN:
+        for rt in (*BUILTIN, *EXTRA):
             reg.add(rt)
         return reg
 
