@@ -65,7 +65,11 @@ def load_crds(specs: list[str]) -> list[dict[str, Any]]:
             for i, doc in enumerate(docs, 1):
                 if doc is None:
                     continue
-                items = doc.get("items") if isinstance(doc, dict) and doc.get("kind") == "List" else None
+                items = (
+                    doc.get("items")
+                    if isinstance(doc, dict) and doc.get("kind") == "List"
+                    else None
+                )
                 for j, item in enumerate(items if items is not None else [doc], 1):
                     where = f"{path}: document {i}" + (f" item {j}" if items is not None else "")
                     out.append(_check(item, where))

@@ -39,12 +39,13 @@ def _t(
 _ST = ("status",)
 _ALL = ("all",)
 
+# fmt: off
 KUBERNETES: tuple[ResourceType, ...] = (
     _t("", "v1", "resourcequotas", "ResourceQuota", short=("quota",), subs=_ST),
     _t("", "v1", "limitranges", "LimitRange", short=("limits",)),
     _t("", "v1", "podtemplates", "PodTemplate"),
     _t("", "v1", "replicationcontrollers", "ReplicationController", short=("rc",),
-       subs=("status", "scale"), cats=_ALL),  # fmt: skip
+       subs=("status", "scale"), cats=_ALL),
     _t("rbac.authorization.k8s.io", "v1", "roles", "Role"),
     _t("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
     _t("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", False),
@@ -64,53 +65,54 @@ KUBERNETES: tuple[ResourceType, ...] = (
     _t("networking.k8s.io", "v1", "ingressclasses", "IngressClass", False),
     _t("batch", "v1", "cronjobs", "CronJob", short=("cj",), subs=_ST, cats=_ALL),
     _t("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler",
-       short=("hpa",), subs=_ST, cats=_ALL),  # fmt: skip
+       short=("hpa",), subs=_ST, cats=_ALL),
     _t("apps", "v1", "controllerrevisions", "ControllerRevision"),
     # kubernetes-csi/external-snapshotter: the snapshot CRDs every CSI cluster installs
     _t("snapshot.storage.k8s.io", "v1", "volumesnapshots", "VolumeSnapshot", short=("vs",),
-       subs=_ST),  # fmt: skip
+       subs=_ST),
     _t("snapshot.storage.k8s.io", "v1", "volumesnapshotcontents", "VolumeSnapshotContent",
-       False, ("vsc", "vscs"), _ST),  # fmt: skip
+       False, ("vsc", "vscs"), _ST),
     _t("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses", "VolumeSnapshotClass", False,
-       ("vsclass", "vsclasses")),  # fmt: skip
+       ("vsclass", "vsclasses")),
 )
 
 KUBEVIRT: tuple[ResourceType, ...] = (
     _t("kubevirt.io", "v1", "kubevirts", "KubeVirt", True, ("kv", "kvs"), _ST, _ALL),
     _t("snapshot.kubevirt.io", "v1beta1", "virtualmachinesnapshots", "VirtualMachineSnapshot",
-       True, ("vmsnapshot", "vmsnapshots"), _ST, _ALL),  # fmt: skip
+       True, ("vmsnapshot", "vmsnapshots"), _ST, _ALL),
     _t("snapshot.kubevirt.io", "v1beta1", "virtualmachinesnapshotcontents",
        "VirtualMachineSnapshotContent", True, ("vmsnapshotcontent", "vmsnapshotcontents"), _ST,
-       _ALL),  # fmt: skip
+       _ALL),
     _t("snapshot.kubevirt.io", "v1beta1", "virtualmachinerestores", "VirtualMachineRestore",
-       True, ("vmrestore", "vmrestores"), _ST, _ALL),  # fmt: skip
+       True, ("vmrestore", "vmrestores"), _ST, _ALL),
     _t("export.kubevirt.io", "v1beta1", "virtualmachineexports", "VirtualMachineExport", True,
-       ("vmexport", "vmexports"), _ST, _ALL),  # fmt: skip
+       ("vmexport", "vmexports"), _ST, _ALL),
     _t("clone.kubevirt.io", "v1beta1", "virtualmachineclones", "VirtualMachineClone", True,
-       ("vmclone", "vmclones"), _ST, _ALL),  # fmt: skip
+       ("vmclone", "vmclones"), _ST, _ALL),
     _t("pool.kubevirt.io", "v1alpha1", "virtualmachinepools", "VirtualMachinePool", True,
-       ("vmpool", "vmpools"), ("status", "scale"), _ALL),  # fmt: skip
+       ("vmpool", "vmpools"), ("status", "scale"), _ALL),
     _t("instancetype.kubevirt.io", "v1beta1", "virtualmachineinstancetypes",
        "VirtualMachineInstancetype", True, ("vminstancetype", "vminstancetypes", "vmf", "vmfs"),
-       (), _ALL),  # fmt: skip
+       (), _ALL),
     _t("instancetype.kubevirt.io", "v1beta1", "virtualmachineclusterinstancetypes",
        "VirtualMachineClusterInstancetype", False,
-       ("vmclusterinstancetype", "vmclusterinstancetypes", "vmcf", "vmcfs")),  # fmt: skip
+       ("vmclusterinstancetype", "vmclusterinstancetypes", "vmcf", "vmcfs")),
     _t("instancetype.kubevirt.io", "v1beta1", "virtualmachinepreferences",
-       "VirtualMachinePreference", True, ("vmpref", "vmprefs", "vmp", "vmps"), (), _ALL),  # fmt: skip
+       "VirtualMachinePreference", True, ("vmpref", "vmprefs", "vmp", "vmps"), (), _ALL),
     _t("instancetype.kubevirt.io", "v1beta1", "virtualmachineclusterpreferences",
-       "VirtualMachineClusterPreference", False, ("vmcp", "vmcps")),  # fmt: skip
+       "VirtualMachineClusterPreference", False, ("vmcp", "vmcps")),
     _t("migrations.kubevirt.io", "v1alpha1", "migrationpolicies", "MigrationPolicy", False,
-       (), _ST, _ALL),  # fmt: skip
+       (), _ST, _ALL),
 )
 
 CDI: tuple[ResourceType, ...] = (
     _t("cdi.kubevirt.io", "v1beta1", "datasources", "DataSource", True, ("das",), _ST, _ALL),
     _t("cdi.kubevirt.io", "v1beta1", "dataimportcrons", "DataImportCron", True,
-       ("dic", "dics"), _ST, _ALL),  # fmt: skip
+       ("dic", "dics"), _ST, _ALL),
     _t("cdi.kubevirt.io", "v1beta1", "storageprofiles", "StorageProfile", False, (), _ST),
     _t("cdi.kubevirt.io", "v1beta1", "cdis", "CDI", False, ("cdi", "cdis"), _ST),
     _t("cdi.kubevirt.io", "v1beta1", "cdiconfigs", "CDIConfig", False, (), _ST),
 )
+# fmt: on
 
 EXTRA: tuple[ResourceType, ...] = KUBERNETES + KUBEVIRT + CDI

@@ -5,7 +5,7 @@
 * ``kube-root-ca.crt`` ConfigMap in every namespace, recreated when deleted
   (kube-controller-manager's ``pkg/controller/certificates/rootcacertpublisher``);
 * one Lease per node in ``kube-node-lease``, renewed every 10 s (kubelet's
-  ``pkg/kubelet/nodelease``, ``renewInterval`` = 0.25 × 40 s);
+  ``pkg/kubelet/nodelease``, ``renewInterval`` = 0.25 * 40 s);
 * a default StorageClass with its CSIDriver, VolumeSnapshotClass and CDI StorageProfile, and the
   ``kubevirt`` KubeVirt and ``cdi`` CDI custom resources an installed KubeVirt + CDI has.
 """
@@ -42,6 +42,7 @@ CDI_NAMESPACE = "cdi"
 KUBEVIRT_VERSION = "v1.6.0"
 CDI_VERSION = "v1.62.0"
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+SNAPSHOT_DEFAULT_ANNOTATION = "snapshot.storage.kubernetes.io/is-default-class"
 
 
 def micro_time(at: float) -> str:
@@ -69,7 +70,7 @@ def _storage_objects() -> list[tuple[str, str, Obj]]:
         }),
         ("snapshot.storage.k8s.io", "volumesnapshotclasses", {
             "metadata": {"name": SNAPSHOT_CLASS,
-                         "annotations": {"snapshot.storage.kubernetes.io/is-default-class": "true"}},
+                         "annotations": {SNAPSHOT_DEFAULT_ANNOTATION: "true"}},
             "driver": CSI_DRIVER,
             "deletionPolicy": "Delete",
         }),
@@ -108,8 +109,9 @@ def _operator_objects(at: float) -> list[tuple[str, str, Obj]]:
         ("kubevirt.io", "kubevirts", {
             "metadata": {"name": "kubevirt", "namespace": KUBEVIRT_NAMESPACE,
                          "finalizers": ["foregroundDeleteKubeVirt"]},
-            "spec": {"certificateRotateStrategy": {}, "configuration": {}, "customizeComponents": {},
-                     "imagePullPolicy": "IfNotPresent", "workloadUpdateStrategy": {}},
+            "spec": {"certificateRotateStrategy": {}, "configuration": {},
+                     "customizeComponents": {}, "imagePullPolicy": "IfNotPresent",
+                     "workloadUpdateStrategy": {}},
             "status": {
                 "phase": "Deployed",
                 "conditions": conditions,
@@ -197,7 +199,9 @@ class ClusterObjects:
         if key == self.ns_rt.key:
             if ev.type == "ADDED":
                 name = meta(ev.obj)["name"]
-                self.ctx.schedule(("ns", name, "rootca"), 0, safe(lambda: self._ensure_root_ca(name)))
+                self.ctx.schedule(
+                    ("ns", name, "rootca"), 0, safe(lambda: self._ensure_root_ca(name))
+                )
         elif key == self.cm_rt.key:
             if ev.type == "DELETED" and meta(ev.obj)["name"] == ROOT_CA_NAME:
                 ns = meta(ev.obj)["namespace"]
@@ -221,7 +225,9 @@ class ClusterObjects:
             o["status"] = status
 
         sub = "status" if rt.has_status else None
-        self.ctx.store.mutate(rt, meta(obj).get("namespace"), meta(obj)["name"], fn, subresource=sub)
+        self.ctx.store.mutate(
+            rt, meta(obj).get("namespace"), meta(obj)["name"], fn, subresource=sub
+        )
 
     def _ensure_root_ca(self, ns: str) -> None:
         nsobj = self.ctx.store.get(self.ns_rt, None, ns)
@@ -255,9 +261,13 @@ class ClusterObjects:
                         "name": node_name,
                         "namespace": LEASE_NAMESPACE,
                         "ownerReferences": [
-                            {"apiVersion": "v1", "kind": "Node", "name": node_name,
-                             "uid": meta(node)["uid"]}
-                        ],  # fmt: skip
+                            {
+                                "apiVersion": "v1",
+                                "kind": "Node",
+                                "name": node_name,
+                                "uid": meta(node)["uid"],
+                            }
+                        ],
                     },
                     "spec": {
                         "holderIdentity": node_name,

@@ -47,7 +47,11 @@ def slice_of(endpoints: Obj) -> Obj:
         eps += [_endpoint(a, True) for a in subset.get("addresses") or []]
         eps += [_endpoint(a, False) for a in subset.get("notReadyAddresses") or []]
         ports = ports or [dict(p) for p in subset.get("ports") or []]
-    labels = {**(m.get("labels") or {}), SERVICE_NAME_LABEL: m["name"], MANAGED_BY_LABEL: MANAGED_BY}
+    labels = {
+        **(m.get("labels") or {}),
+        SERVICE_NAME_LABEL: m["name"],
+        MANAGED_BY_LABEL: MANAGED_BY,
+    }
     return {
         "apiVersion": "discovery.k8s.io/v1",
         "kind": "EndpointSlice",
