@@ -449,9 +449,12 @@ def test_service_headless_nodeport_and_validation() -> None:
 def test_pvc_and_kubevirt_defaults() -> None:
     pvc = admit(PVC, {"metadata": {"name": "p"}, "spec": {}})
     assert pvc["status"] == {"phase": "Pending"} and pvc["spec"]["volumeMode"] == "Filesystem"
-    vm = admit(VM, {"metadata": {"name": "v"}, "spec": {"template": {"spec": {"domain": {}}}}})
+    # a valid VM needs a runStrategy and a DataVolume a source (KubeVirt's and CDI's webhooks)
+    vm_spec = {"runStrategy": "Halted", "template": {"spec": {"domain": {}}}}
+    vm = admit(VM, {"metadata": {"name": "v"}, "spec": vm_spec})
     assert vm["status"] == {}
-    assert admit(DV, {"metadata": {"name": "d"}, "spec": {}})["status"] == {}
+    dv = admit(DV, {"metadata": {"name": "d"}, "spec": {"source": {"blank": {}}}})
+    assert dv["status"] == {}
 
 
 def test_vm_validation() -> None:

@@ -151,6 +151,9 @@ class Kv:
             self.enqueue("vmim", *self.vmim_by_uid[job])
 
     def _on_vmi(self, ev: Event, ns: str, name: str) -> None:
+        if ev.type == "ADDED" and (ev.obj.get("status") or {}).get("phase") == "Pending":
+            # the mutating webhook stored it Pending: its transition happened just now
+            self.ctx.ground_truth.record(ev.obj, "Pending", self.ctx.clock())
         self.enqueue("vmi", ns, name)
         ref = controller_ref(ev.obj)
         if ref is not None:

@@ -47,7 +47,7 @@ def reconcile_vmi(kv: Kv, ns: str, name: str, fired: Fired) -> None:
     if deleting(vmi):
         _reconcile_deleting(kv, vmi, phase, fired)
         return
-    if phase == "":
+    if phase == "" or (phase == "Pending" and not _has_condition(vmi, "Ready")):
         _pending(kv, vmi)
     elif phase == "Pending":
         if kv.due(KIND, vmi, "Scheduling", "VirtualMachineInstance.Scheduling", fired):
@@ -83,14 +83,24 @@ def _pending(kv: Kv, vmi: Obj) -> None:
             or vmi
         )
 
+    admitted = status(vmi).get("phase") == "Pending"  # set by the mutating webhook
+
     def fn(st: dict[str, Any], ts: str) -> None:
-        add_phase(st, "Pending", ts)
+        if not admitted:
+            add_phase(st, "Pending", ts)
         st.setdefault("guestOSInfo", {})
         st.setdefault("activePods", {})
         st["runtimeUser"] = 107
         set_condition(st, "Ready", "False", ts, *NOT_RUNNING)
 
-    transition(kv.ctx, kv.t.vmi, vmi, "Pending", fn)
+    if admitted:  # its ground truth was recorded when the VMI was stored
+        write_status(kv.ctx, kv.t.vmi, vmi, lambda st: fn(st, now(kv.ctx)[1]))
+    else:
+        transition(kv.ctx, kv.t.vmi, vmi, "Pending", fn)
+
+
+def _has_condition(obj: Obj, ctype: str) -> bool:
+    return any(c.get("type") == ctype for c in status(obj).get("conditions") or [])
 
 
 def _scheduling(kv: Kv, vmi: Obj) -> None:
