@@ -49,6 +49,7 @@ from .selectors import FieldSelector, LabelSelector, parse_field_selector, parse
 
 EventType = Literal["ADDED", "MODIFIED", "DELETED"]
 Obj = dict[str, Any]
+_ObjList = list[Obj]  # for methods of Store, where ``list`` names Store.list
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +253,7 @@ class Store:
             return None
         return self.get(rt, namespace, name)
 
-    def list_objects(self, group: str, resource: str, namespace: str) -> list[Obj]:
+    def list_objects(self, group: str, resource: str, namespace: str) -> _ObjList:
         """Stored objects of ``resource.group`` in ``namespace`` ([] when not served)."""
         try:
             rt = self.registry.lookup(group, resource)
