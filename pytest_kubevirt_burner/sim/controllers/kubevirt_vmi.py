@@ -26,6 +26,7 @@ from .kubevirt_common import (
     write_meta,
     write_status,
 )
+from . import kubevirt_migratable
 from .kubevirt_launcher import launcher_pod, pod_ready, pod_unschedulable, qos_class
 from .kubevirt_state import Fired, Kv
 
@@ -99,6 +100,13 @@ def _pending(kv: Kv, vmi: Obj) -> None:
         transition(kv.ctx, kv.t.vmi, vmi, "Pending", fn)
 
 
+def _pod_condition_time(pod: Obj, ctype: str) -> str | None:
+    for c in status(pod).get("conditions") or []:
+        if c.get("type") == ctype and c.get("status") == "True":
+            return c.get("lastTransitionTime")  # type: ignore[no-any-return]
+    return None
+
+
 def _has_condition(obj: Obj, ctype: str) -> bool:
     return any(c.get("type") == ctype for c in status(obj).get("conditions") or [])
 
@@ -150,6 +158,7 @@ def _scheduled(kv: Kv, vmi: Obj, pod: Obj) -> None:
         )
     spec = vmi.get("spec") or {}
     cpu = (spec.get("domain") or {}).get("cpu") or {}
+    migratable = kubevirt_migratable.conditions(kv.ctx, vmi)
 
     def fn(st: dict[str, Any], ts: str) -> None:
         add_phase(st, "Scheduled", ts)
@@ -166,7 +175,8 @@ def _scheduled(kv: Kv, vmi: Obj, pod: Obj) -> None:
         st["machine"] = {"type": "q35"}
         st["selinuxContext"] = "none"
         drop_condition(st, "PodScheduled")
-        set_condition(st, "LiveMigratable", "True", ts)
+        for ctype, cstatus, reason, message in migratable:
+            set_condition(st, ctype, cstatus, ts, reason, message)
 
     transition(kv.ctx, kv.t.vmi, vmi, "Scheduled", fn)
 
@@ -226,6 +236,12 @@ def _running(kv: Kv, vmi: Obj, pod: Obj) -> None:
             )
         else:
             set_condition(st, "Ready", "True", ts)
+            # virt-controller copies the launcher pod's Ready condition (its transition time)
+            pod_ready_at = _pod_condition_time(pod, "Ready")
+            if pod_ready_at:
+                for c in st["conditions"]:
+                    if c.get("type") == "Ready":
+                        c["lastTransitionTime"] = pod_ready_at
 
     transition(kv.ctx, kv.t.vmi, vmi, "Running", fn, ("Paused",) if paused else ())
 
