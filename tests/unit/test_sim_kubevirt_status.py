@@ -158,3 +158,21 @@ def test_vmi_ready_transition_time_is_the_launcher_pods() -> None:
         assert cond(vmi, "Ready")["lastTransitionTime"] == pod_ready["lastTransitionTime"]  # type: ignore[index]
 
     run(body)
+
+
+def test_launcher_pod_has_container_disk_init_containers() -> None:
+    # virt-controller services/template.go and container-disk/container-disk.go
+    async def body(sim: Sim) -> None:
+        sim.store.create(sim.vm, vm_body("init"), NS)
+        await sim.vm_ready("init")
+        vmi = sim.get(sim.vmi, "init")
+        assert vmi is not None
+        (pod,) = sim.launcher_pods(vmi)
+        names = [c["name"] for c in pod["spec"]["initContainers"]]
+        assert names == ["container-disk-binary", "volumecontainerdisk-init"]
+        assert pod["spec"]["initContainers"][1]["args"] == ["--no-op"]
+        statuses = pod["status"]["initContainerStatuses"]
+        assert [s["state"]["terminated"]["reason"] for s in statuses] == ["Completed", "Completed"]
+        assert all(s["ready"] and s["imageID"] for s in statuses)
+
+    run(body)
