@@ -176,3 +176,18 @@ def test_launcher_pod_has_container_disk_init_containers() -> None:
         assert all(s["ready"] and s["imageID"] for s in statuses)
 
     run(body)
+
+
+def test_vm_conditions_are_copied_from_the_vmi() -> None:
+    # virt-controller watch/vm/vm.go syncConditions: all VMI conditions but Ready/Failure/
+    # RestartRequired, with their reason, message and transition time
+    async def body(sim: Sim) -> None:
+        sim.store.create(sim.vm, bridged("copy"), NS)
+        vm = await sim.vm_ready("copy")
+        vmi = sim.get(sim.vmi, "copy")
+        assert vmi is not None
+        for ctype in ("LiveMigratable", "StorageLiveMigratable"):
+            assert cond(vm, ctype) == cond(vmi, ctype)
+        assert cond(vm, "Ready")["status"] == "True"  # type: ignore[index]
+
+    run(body)

@@ -46,6 +46,24 @@ def run_strategy(vm: Obj) -> tuple[str, str | None]:
     return ("Always" if running else "Halted"), None
 
 
+# conditions the VM keeps for itself (virt-controller watch/vm/vm.go syncConditions)
+_NOT_SYNCED = ("Ready", "Failure", "RestartRequired")
+
+
+def _sync_vmi_conditions(st: dict[str, Any], vmi: Obj) -> None:
+    """Copy every VMI condition but Ready/Failure/RestartRequired; drop those the VMI lost."""
+    copied = {}
+    for c in status(vmi).get("conditions") or []:
+        if c.get("type") in _NOT_SYNCED:
+            continue
+        entry = {k: c[k] for k in ("type", "status", "reason", "message") if k in c}
+        entry["lastProbeTime"] = c.get("lastProbeTime")
+        entry["lastTransitionTime"] = c.get("lastTransitionTime")
+        copied[c.get("type")] = entry
+    conds = [c for c in st.get("conditions") or [] if c.get("type") in _NOT_SYNCED]
+    st["conditions"] = conds + list(copied.values())
+
+
 def start_requested(vm: Obj) -> bool:
     """Whether a Start state change request is pending."""
     return any(r.get("action") == "Start" for r in status(vm).get("stateChangeRequests") or [])
@@ -284,7 +302,6 @@ def _update_status(
     old_printable = status(vm).get("printableStatus")
     at, ts = now(kv.ctx)
     vmi_ready_cond = condition(vmi, "Ready") if vmi is not None else None
-    paused = condition(vmi, "Paused") if vmi is not None else None
 
     def fn(st: dict[str, Any]) -> None:
         st["created"] = vmi is not None
@@ -304,17 +321,8 @@ def _update_status(
                 reason = str(vmi_ready_cond.get("reason") or reason)
                 message = str(vmi_ready_cond.get("message") or message)
             set_condition(st, "Ready", "False", ts, reason, message)
-        if paused is not None:
-            set_condition(
-                st,
-                "Paused",
-                str(paused.get("status")),
-                str(paused.get("lastTransitionTime")),
-                str(paused.get("reason") or ""),
-                str(paused.get("message") or ""),
-            )
-        else:
-            drop_condition(st, "Paused")
+        if vmi is not None:
+            _sync_vmi_conditions(st, vmi)
         if err is not None:
             set_condition(st, "Failure", "True", ts, "FailedCreate", err)
         else:

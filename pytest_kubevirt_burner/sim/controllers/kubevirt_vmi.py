@@ -7,6 +7,7 @@ from typing import Any
 from ..context import SimContext
 from ..errors import ApiError
 from ..store import Obj
+from . import kubevirt_migratable
 from .kubevirt_common import (
     FINAL_PHASES,
     LAUNCHER_IMAGE,
@@ -26,7 +27,6 @@ from .kubevirt_common import (
     write_meta,
     write_status,
 )
-from . import kubevirt_migratable
 from .kubevirt_launcher import launcher_pod, pod_ready, pod_unschedulable, qos_class
 from .kubevirt_state import Fired, Kv
 
