@@ -191,3 +191,52 @@ def test_vm_conditions_are_copied_from_the_vmi() -> None:
         assert cond(vm, "Ready")["status"] == "True"  # type: ignore[index]
 
     run(body)
+
+
+def test_virt_controller_and_virt_handler_events() -> None:
+    # virt-controller watch/vm/vm.go and watch/vmi/lifecycle.go; virt-handler controller.go
+    async def body(sim: Sim) -> None:
+        sim.store.create(sim.vm, vm_body("ev"), NS)
+        await sim.vm_ready("ev")
+        vmi = sim.get(sim.vmi, "ev")
+        assert vmi is not None
+        (pod,) = sim.launcher_pods(vmi)
+        events = {
+            (e["involvedObject"]["kind"], e["reason"]): e
+            for e in sim.store.list(sim.reg.core("events"), NS)
+        }
+        vm_event = events[("VirtualMachine", "SuccessfulCreate")]
+        assert vm_event["message"] == (
+            "Started the virtual machine by creating the new virtual machine instance ev"
+        )
+        assert vm_event["source"] == {"component": "virtualmachine-controller"}
+        pod_event = events[("VirtualMachineInstance", "SuccessfulCreate")]
+        assert pod_event["message"] == f"Created virtual machine pod {pod['metadata']['name']}"
+        defined = events[("VirtualMachineInstance", "Created")]
+        assert defined["message"] == "VirtualMachineInstance defined."
+        assert defined["source"] == {"component": "virt-handler", "host": vmi["status"]["nodeName"]}
+        started = events[("VirtualMachineInstance", "Started")]
+        assert started["message"] == "VirtualMachineInstance started."
+
+    run(body)
+
+
+def test_storage_api_datavolume_takes_the_storage_profile_access_mode() -> None:
+    # CDI: a DataVolume's spec.storage without accessModes gets the StorageProfile's first
+    # claimPropertySet (here ReadWriteMany Block), so its VM stays live-migratable
+    async def body(sim: Sim) -> None:
+        dv = {
+            "apiVersion": "cdi.kubevirt.io/v1beta1",
+            "kind": "DataVolume",
+            "metadata": {"name": "rwx"},
+            "spec": {
+                "source": {"blank": {}},
+                "storage": {"resources": {"requests": {"storage": "1Gi"}}},
+            },
+        }
+        sim.store.create(sim.dv, dv, NS)
+        pvc = await sim.until(lambda: sim.get(sim.pvc, "rwx"))
+        assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
+        assert pvc["spec"]["volumeMode"] == "Block"
+
+    run(body)

@@ -7,10 +7,12 @@ from typing import Any
 
 from ..errors import ApiError
 from ..store import Obj
+from ._common import emit_event
 from .kubevirt_common import (
     CDI_API,
     FINAL_PHASES,
     KV_API,
+    VIRT_CONTROLLER,
     VM_FINALIZER,
     VMI_FINALIZER,
     cond_true,
@@ -202,6 +204,12 @@ def _create_vmi(kv: Kv, vm: Obj, paused: bool) -> None:
     except ApiError as err:
         if err.reason != "AlreadyExists":
             raise
+        return
+    # virt-controller watch/vm/vm.go
+    message = (
+        f"Started the virtual machine by creating the new virtual machine instance {m['name']}"
+    )
+    emit_event(kv.ctx, vm, "SuccessfulCreate", message, VIRT_CONTROLLER, kv.ctx.clock())
 
 
 def _ensure_datavolumes(kv: Kv, vm: Obj) -> list[Obj | None]:

@@ -8,9 +8,11 @@ from ..context import SimContext
 from ..errors import ApiError
 from ..store import Obj
 from . import kubevirt_migratable
+from ._common import emit_event
 from .kubevirt_common import (
     FINAL_PHASES,
     LAUNCHER_IMAGE,
+    VIRT_CONTROLLER,
     VMI_FINALIZER,
     Types,
     add_phase,
@@ -115,7 +117,14 @@ def _scheduling(kv: Kv, vmi: Obj) -> None:
     if kv.current_pod(vmi) is None:
         for _ in range(5):
             try:
-                kv.ctx.store.create(kv.t.pod, launcher_pod(kv.ctx, vmi), meta(vmi)["namespace"])
+                pod = kv.ctx.store.create(
+                    kv.t.pod, launcher_pod(kv.ctx, vmi), meta(vmi)["namespace"]
+                )
+                # virt-controller watch/vmi/lifecycle.go
+                message = f"Created virtual machine pod {meta(pod)['name']}"
+                emit_event(
+                    kv.ctx, vmi, "SuccessfulCreate", message, VIRT_CONTROLLER, now(kv.ctx)[0]
+                )
                 break
             except ApiError as err:
                 if err.reason != "AlreadyExists":
@@ -243,7 +252,14 @@ def _running(kv: Kv, vmi: Obj, pod: Obj) -> None:
                     if c.get("type") == "Ready":
                         c["lastTransitionTime"] = pod_ready_at
 
-    transition(kv.ctx, kv.t.vmi, vmi, "Running", fn, ("Paused",) if paused else ())
+    new = transition(kv.ctx, kv.t.vmi, vmi, "Running", fn, ("Paused",) if paused else ())
+    if new is not None:  # virt-handler vm.go: the domain was defined, then started
+        at, node = now(kv.ctx)[0], str(status(new).get("nodeName") or "")
+        emit_event(
+            kv.ctx, new, "Created", "VirtualMachineInstance defined.", "virt-handler", at, node
+        )
+        started = "VirtualMachineInstance started."
+        emit_event(kv.ctx, new, "Started", started, "virt-handler", at + 1e-6, node)
 
 
 def _fail(kv: Kv, vmi: Obj, reason: str, message: str) -> None:
