@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import ipaddress
 import json
@@ -191,6 +192,8 @@ class Admission:
                 obj.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
                 if old is None:
                     obj.setdefault("status", {}).setdefault("phase", "Pending")
+            elif res == "secrets":
+                _default_secret(obj)
             elif res == "persistentvolumes" and old is None:
                 obj.setdefault("status", {}).setdefault("phase", "Pending")
         elif rt.group in ("apps", "batch") and res in _TEMPLATE_KINDS and isinstance(spec, dict):
@@ -295,6 +298,22 @@ class Admission:
 
 
 # -------------------------------------------------------------------- pods
+
+
+def _default_secret(obj: Obj) -> None:
+    """Fold write-only ``stringData`` into ``data`` (base64; it wins over ``data``), type Opaque.
+
+    As kube-apiserver does (pkg/apis/core/v1/conversion.go Convert_v1_Secret_To_core_Secret,
+    pkg/apis/core/v1/defaults.go SetDefaults_Secret).
+    """
+    string_data = obj.pop("stringData", None)
+    if isinstance(string_data, dict) and string_data:
+        data = obj.get("data")
+        if not isinstance(data, dict):
+            data = obj["data"] = {}
+        for key, value in string_data.items():
+            data[key] = base64.b64encode(str(value).encode()).decode()
+    obj.setdefault("type", "Opaque")
 
 
 def _pull_policy(image: str) -> str:

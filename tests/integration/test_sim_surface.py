@@ -344,3 +344,14 @@ def test_crd_directory_is_served(tmp_path: Path) -> None:
     )
     with running(tmp_path / "sim", extra_args=["--crd", str(crds)]) as proc:
         assert "foos" in wait_for(lambda: _resource_names(proc, "example.io/v1"))
+
+
+def test_secret_string_data_through_the_client(api: Any) -> None:
+    # kube-apiserver folds the write-only stringData into data (base64) and defaults the type
+    core = client.CoreV1Api(api)
+    secret = client.V1Secret(
+        metadata=client.V1ObjectMeta(name="sd"), string_data={"password": "s3cret"}
+    )
+    created = core.create_namespaced_secret("default", secret)
+    assert created.data == {"password": "czNjcmV0"} and created.string_data is None
+    assert core.read_namespaced_secret("sd", "default").type == "Opaque"

@@ -486,3 +486,12 @@ def test_helpers() -> None:
     assert go_quote({"b": "1", "a": "2"}) == 'map[string]string{"a":"2", "b":"1"}'
     e = invalid_error(CM, "c", [{"reason": "X", "message": "m", "field": "f"}])
     assert e.message == 'ConfigMap "c" is invalid: f: m'
+
+
+def test_secret_string_data_is_folded_into_data() -> None:
+    # kube-apiserver pkg/apis/core/v1/conversion.go: stringData overrides data, is not stored
+    secret_rt = Registry.builtin().core("secrets")
+    body = {"metadata": {"name": "s"}, "data": {"a": "eA==", "b": "eQ=="}, "stringData": {"b": "z"}}
+    stored = admit(secret_rt, body)
+    assert stored["data"] == {"a": "eA==", "b": "eg=="}
+    assert "stringData" not in stored and stored["type"] == "Opaque"
