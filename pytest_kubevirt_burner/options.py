@@ -88,6 +88,8 @@ OPTIONS: tuple[OptionDecl, ...] = (
        "YAML file", "kube_sim_profile", metavar="NAME_OR_FILE"),
     _o("--kube-sim-nodes", "number of simulated nodes (default 3)", "kube_sim_nodes", "int",
        metavar="N"),
+    _o("--kube-sim-crds", "with --kube-sim: also serve the CRDs of this file or directory, or "
+       "'openshift' (repeatable)", kind="list", metavar="FILE_OR_DIR"),
     _o("--kube-sim-prometheus", "with --kube-sim: start a Prometheus scraping the simulator",
        kind="bool", default=False),
     _o("--burner-uuid", "run id stamped as label kube-burner.io/uuid (default: a fresh uuid4)",
@@ -222,6 +224,7 @@ class RunConfig:
     dry_run: bool
     latency_clock: str
     keep_on_interrupt: bool = False
+    kube_sim_crds: tuple[str, ...] = ()
     observability: ObservabilityOptions = field(default_factory=ObservabilityOptions)
 
     @property
@@ -305,6 +308,7 @@ def resolve(config: pytest.Config) -> RunConfig:
         scale=scale,
         dry_run=bool(values["burner_dry_run"]),
         keep_on_interrupt=bool(values["burner_keep_on_interrupt"]),
+        kube_sim_crds=tuple(str(c) for c in values["kube_sim_crds"] or ()),
         latency_clock=clock,
         observability=observability_options(values),
     )

@@ -41,7 +41,11 @@ class BurnerSession:
     def simulator(self) -> SimProcess:
         """The session's simulated cluster, started on first use."""
         if self._sim is None:
-            sim = SimProcess(nodes=self.run.kube_sim_nodes, profile=self.run.kube_sim_profile)
+            sim = SimProcess(
+                nodes=self.run.kube_sim_nodes,
+                profile=self.run.kube_sim_profile,
+                extra_args=[arg for crd in self.run.kube_sim_crds for arg in ("--crd", str(crd))],
+            )
             try:
                 sim.start()
             except Exception as exc:
