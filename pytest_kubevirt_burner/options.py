@@ -188,6 +188,14 @@ def add_options(parser: pytest.Parser) -> None:
         help="do not verify Elasticsearch's TLS certificate (verification is on by default)",
     )
     opt(
+        "--es-allow-failures",
+        None,
+        action="store_true",
+        dest="es_allow_failures",
+        default=False,
+        help="do not fail the session when documents could not be indexed",
+    )
+    opt(
         "--burner-scale",
         "burner_scale",
         metavar="FACTOR",

@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 _COMPAT = re.compile(r"compatible-with=(\d+)")
+_WRITE_BLOCK = "FORBIDDEN/8/index write (api)"
 _VENDOR = re.compile(r"application/vnd\.elasticsearch\+")
 
 
@@ -69,7 +70,7 @@ class Flavor:
                 },
                 "tagline": "The OpenSearch Project: https://opensearch.org/",
             }
-        info = json.loads(json.dumps(INFO))
+        info: dict[str, Any] = json.loads(json.dumps(INFO))
         info["version"]["number"] = self.number
         return info
 
@@ -161,7 +162,12 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def _send(
-        self, status: int, body: Any = None, *, head: bool = False, extra: dict[str, str] | None = None
+        self,
+        status: int,
+        body: Any = None,
+        *,
+        head: bool = False,
+        extra: dict[str, str] | None = None,
     ) -> None:
         flavor = self.server.state.flavor
         accept = self.headers.get("Accept", "")
@@ -256,7 +262,10 @@ class _Handler(BaseHTTPRequestHandler):
         ctype = rec.headers.get("content-type", "")
         if flavor.family == "OpenSearch":
             if rec.body and _VENDOR.search(ctype):
-                return 406, {"error": f"Content-Type header [{ctype}] is not supported", "status": 406}
+                return 406, {
+                    "error": f"Content-Type header [{ctype}] is not supported",
+                    "status": 406,
+                }
             return None
         current = state.server_major if flavor == FLAVORS["es9"] else flavor.major
         accept = _COMPAT.search(rec.headers.get("accept", ""))
@@ -333,7 +342,7 @@ class _Handler(BaseHTTPRequestHandler):
                 errors = True
                 items.append({op: {"_index": index, "_id": doc_id, "status": 403, "error": {
                     "type": "cluster_block_exception",
-                    "reason": f"index [{index}] blocked by: [FORBIDDEN/8/index write (api)];"}}})  # fmt: skip
+                    "reason": f"index [{index}] blocked by: [{_WRITE_BLOCK}];"}}})  # fmt: skip
                 continue
             if state.throttle_items > 0:
                 state.throttle_items -= 1
@@ -356,7 +365,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _media_error(reason: str) -> dict[str, Any]:
     wrapper = _error(
-        "media_type_header_exception", "Invalid media-type value on headers [Accept, Content-Type]", 400
+        "media_type_header_exception",
+        "Invalid media-type value on headers [Accept, Content-Type]",
+        400,
     )
     wrapper["error"]["caused_by"] = {"type": "status_exception", "reason": reason}
     return wrapper

@@ -252,15 +252,13 @@ class KubeBurnerPlugin:
         )
         for ep in self.cfg.elastic:
             where = f"{ep.kind} {', '.join(ep.servers)} (index {ep.index})"
+            from ..indexers.select import AutoIndexer
+
             try:
-                from ..indexers.elasticsearch import ElasticIndexer
-            except ImportError:
-                self.lines.append(f"{where}: not indexed: Elasticsearch indexing unavailable")
-                continue
-            try:
-                indexer = ElasticIndexer(
+                indexer = AutoIndexer(
                     [_with_port(s) for s in ep.servers],
                     ep.index,
+                    kind=ep.kind,
                     verify=ep.verify,
                     request_timeout=5.0,
                     max_retries=0,

@@ -39,8 +39,10 @@ _BAD_INDEX_CHARS = re.compile(r'[\\/*?"<>| ,#:]')
 class IndexerError(Exception):
     """A search server cannot be used; the message is one line naming the server and why."""
 
-    def __init__(self, message: str) -> None:
-        self.message = " ".join(message.split())
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = " ".join(reason.split())
+        self.message = f"{url}: {self.reason}"
         super().__init__(self.message)
 
 
@@ -166,7 +168,7 @@ class BulkIndexer:
         """Create the index; must tolerate another writer creating it first."""
         raise NotImplementedError
 
-    def _bulk(self) -> Callable[..., Iterator[tuple[bool, Any]]]:
+    def _bulk(self) -> Callable[..., Iterable[tuple[bool, Any]]]:
         raise NotImplementedError
 
     def _source(self, doc: Doc) -> bytes | str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from elastic_transport import Transport, TransportApiResponse, TransportError
@@ -39,7 +39,7 @@ def compat_transport(major: int) -> type[Transport]:
     class CompatTransport(Transport):
         server_major = major
 
-        def perform_request(  # type: ignore[override]
+        def perform_request(
             self, method: str, target: str, *, headers: Any = None, **kwargs: Any
         ) -> TransportApiResponse:
             if headers:
@@ -131,7 +131,7 @@ class ElasticIndexer(BulkIndexer):
             if exc.error != "resource_already_exists_exception":
                 raise
 
-    def _bulk(self) -> Callable[..., Iterator[tuple[bool, Any]]]:
+    def _bulk(self) -> Callable[..., Iterable[tuple[bool, Any]]]:
         return helpers.streaming_bulk
 
     def reason(self, exc: BaseException) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -79,8 +79,8 @@ class OpenSearchIndexer(BulkIndexer):
             if exc.error != "resource_already_exists_exception":
                 raise
 
-    def _bulk(self) -> Callable[..., Iterator[tuple[bool, Any]]]:
-        return helpers.streaming_bulk  # type: ignore[no-any-return]
+    def _bulk(self) -> Callable[..., Iterable[tuple[bool, Any]]]:
+        return helpers.streaming_bulk
 
     def _source(self, doc: Doc) -> str:
         return orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS, default=str).decode()

@@ -17,8 +17,15 @@ from typing import Any
 import requests
 
 from ..measurements.writer import Doc
-from .base import BulkIndexer, IndexerError, IndexResult, check_index_name, index_files
-from .base import one_line, resolve_auth
+from .base import (
+    BulkIndexer,
+    IndexerError,
+    IndexResult,
+    check_index_name,
+    index_files,
+    one_line,
+    resolve_auth,
+)
 from .local import iter_documents
 
 __all__ = ["KINDS", "AutoIndexer", "ServerInfo", "open_indexer", "probe"]
@@ -77,13 +84,13 @@ def probe(
             verify=verify,
         )
     except requests.exceptions.SSLError as exc:
-        raise IndexerError(f"{url}: TLS error: {one_line(str(exc), 200)}") from None
+        raise IndexerError(url, f"TLS error: {one_line(str(exc), 200)}") from None
     except requests.exceptions.Timeout:
-        raise IndexerError(f"{url}: no answer within {timeout:g} s") from None
+        raise IndexerError(url, f"no answer within {timeout:g} s") from None
     except requests.exceptions.RequestException as exc:
         text = str(exc)
         why = "connection refused" if "Connection refused" in text else one_line(text, 200)
-        raise IndexerError(f"{url}: unreachable: {why}") from None
+        raise IndexerError(url, f"unreachable: {why}") from None
     try:
         body: Any = resp.json()
     except ValueError:
@@ -93,15 +100,14 @@ def probe(
         if isinstance(body, Mapping) and isinstance(body.get("error"), Mapping):
             detail = f": {body['error'].get('type', '')}"
         what = "authentication failed" if resp.status_code == 401 else "access denied"
-        raise IndexerError(
-            f"{url}: HTTP {resp.status_code}{detail}: {what} (check the credentials)"
-        )
+        raise IndexerError(url, f"HTTP {resp.status_code}{detail}: {what} (check the credentials)")
     version = body.get("version") if isinstance(body, Mapping) else None
     number = version.get("number") if isinstance(version, Mapping) else None
     if not resp.ok or not isinstance(number, str):
         raise IndexerError(
-            f"{url}: not an Elasticsearch or OpenSearch server"
-            f" (GET / answered HTTP {resp.status_code} without a version number)"
+            url,
+            f"not an Elasticsearch or OpenSearch server"
+            f" (GET / answered HTTP {resp.status_code} without a version number)",
         )
     assert isinstance(version, Mapping)
     distribution = str(version.get("distribution") or "")
@@ -111,15 +117,15 @@ def probe(
     elif resp.headers.get("X-Elastic-Product") == "Elasticsearch" or not distribution:
         family = "Elasticsearch"
     else:
-        raise IndexerError(f"{url}: unknown search server distribution {distribution!r}")
+        raise IndexerError(url, f"unknown search server distribution {distribution!r}")
     try:
         major, minor = _version(number)
     except ValueError:
-        raise IndexerError(f"{url}: unreadable version number {number!r}") from None
+        raise IndexerError(url, f"unreadable version number {number!r}") from None
     info = ServerInfo(url, family, number, major, minor)
     if family == "Elasticsearch" and (major < 7 or (major == 7 and minor < 14)):
         raise IndexerError(
-            f"{url}: {info} is not supported (Elasticsearch {SUPPORTED['Elasticsearch']})"
+            url, f"{info} is not supported (Elasticsearch {SUPPORTED['Elasticsearch']})"
         )
     return info
 
@@ -142,7 +148,9 @@ def open_indexer(
     answer wins when they disagree. ValueError for bad input, IndexerError for the server.
     """
     if kind is not None and kind not in KINDS:
-        raise ValueError(f"indexer type {kind!r} is not a search server (expected elastic or opensearch)")
+        raise ValueError(
+            f"indexer type {kind!r} is not a search server (expected elastic or opensearch)"
+        )
     urls = [servers] if isinstance(servers, str) else list(servers)
     if not urls:
         raise ValueError("no search server given")
@@ -205,7 +213,9 @@ class AutoIndexer:
         self.error = ""
 
     def __repr__(self) -> str:
-        return f"AutoIndexer(servers={self.servers!r}, index={self.index!r}, auth={self.auth_kind!r})"
+        return (
+            f"AutoIndexer(servers={self.servers!r}, index={self.index!r}, auth={self.auth_kind!r})"
+        )
 
     @property
     def where(self) -> str:
@@ -220,7 +230,9 @@ class AutoIndexer:
                 self.inner, self.info = open_indexer(
                     self.urls, self.index, kind=self.kind, **self._kw
                 )
-            except (IndexerError, ValueError) as exc:
+            except IndexerError as exc:
+                self.error = exc.reason if len(self.servers) == 1 else str(exc)
+            except ValueError as exc:
                 self.error = str(exc)
         return self.inner
 

@@ -5,19 +5,28 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from ..indexers.elasticsearch import ElasticIndexer, IndexResult
+from ..indexers.base import IndexResult
 from ..indexers.local import LocalIndexer
 from .alerts import AlertVerdict, alert_documents, evaluate_alerts
 from .collect import DEFAULT_STEP, CollectStats, JobWindow, collect_metrics
 from .profiles import AlertRule, MetricQuery, load_alert_profile, load_metrics_profile
 from .prometheus import PrometheusClient, PrometheusError
 
-__all__ = ["JobObservation", "ObservabilityPipeline", "SessionObservation"]
+__all__ = ["FileIndexer", "JobObservation", "ObservabilityPipeline", "SessionObservation"]
+
+
+class FileIndexer(Protocol):
+    """A search-server indexer as the pipeline uses it (ElasticIndexer, AutoIndexer, ...)."""
+
+    def index_files(self, paths: Iterable[Path]) -> tuple[IndexResult, list[str]]:
+        """Index every file; the total and one warning per damaged file."""
+        ...
+
 
 _MTIME_SLACK = 2.0  # file systems with coarse timestamps
 
@@ -61,7 +70,7 @@ class ObservabilityPipeline:
         metrics_profiles: Sequence[Path] = (),
         alert_profiles: Sequence[Path] = (),
         step: float = DEFAULT_STEP,
-        es: ElasticIndexer | None = None,
+        es: FileIndexer | None = None,
         metadata: Mapping[str, Any] | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
