@@ -153,7 +153,7 @@ class ObservabilityPipeline:
                 fresh = path.stat().st_mtime >= since
             except OSError:
                 continue
-            if fresh or path.name in ours:
+            if (fresh or path.name in ours) and _is_document_array(path):
                 out.append(path)
         return out
 
@@ -170,6 +170,15 @@ class ObservabilityPipeline:
                 warnings.append(result.summary())
             self._finished = _session(result, warnings)
             return self._finished
+
+
+def _is_document_array(path: Path) -> bool:
+    """True for a result file (a JSON array); False for e.g. the report's ``summary.json``."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(64).lstrip()[:1] in (b"[", b"")
+    except OSError:
+        return True  # let the indexer report the read error
 
 
 def _session(result: IndexResult, warnings: list[str]) -> SessionObservation:

@@ -1,0 +1,132 @@
+"""A density suite on the simulator indexes into a double of every supported search server.
+
+Each run indexes the session's result files (pod, VMI, VMIM and DataVolume latencies,
+jobSummary) at session end; every document of the metrics directory must arrive exactly once,
+with the content-hash id, into the one index.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from pytest_kubevirt_burner.indexers.base import document_id
+from pytest_kubevirt_burner.indexers.local import iter_documents
+from pytest_kubevirt_burner.sim.process import SimProcess
+
+from ..esdouble import FLAVORS, EsDouble
+from .inner import POD, run_inner, write_templates
+
+VM = """\
+apiVersion: kubevirt.io/v1
+kind: VirtualMachine
+metadata:
+  name: vm-{{.Replica}}
+spec:
+  runStrategy: Always
+  template:
+    spec:
+      domain:
+        devices: {}
+        resources: {requests: {memory: 128Mi}}
+      terminationGracePeriodSeconds: 0
+"""
+DV = """\
+apiVersion: cdi.kubevirt.io/v1beta1
+kind: DataVolume
+metadata:
+  name: disk-{{.Replica}}
+spec:
+  source: {blank: {}}
+  storage: {resources: {requests: {storage: 1Gi}}}
+"""
+SUITE = """
+import pytest
+
+FAST = dict(qps=50, burst=50, max_wait_timeout="60s")
+SEL = {{"kube-burner.io/job": "vms-{tag}"}}
+
+@pytest.mark.density(template="templates/pod.yml", replicas=2, iterations=2,
+                     name="pods-{tag}", **FAST)
+def test_pods(burner):
+    assert burner.run().verified
+
+@pytest.mark.density(objects=[{{"template": "templates/vm.yml"}},
+                              {{"template": "templates/dv.yml"}}],
+                     iterations=2, name="vms-{tag}", cleanup=False, **FAST)
+def test_vms(burner):
+    assert burner.run().verified
+
+@pytest.mark.kubevirt_op("migrate", label_selector=SEL, **FAST)
+def test_migrate(burner):
+    assert burner.run().verified
+
+@pytest.mark.delete(kind="Namespace", label_selector=SEL)
+def test_delete(burner):
+    assert burner.run().verified
+"""
+KINDS = (
+    "podLatencyMeasurement",
+    "podLatencyQuantilesMeasurement",
+    "vmiLatencyMeasurement",
+    "vmiLatencyQuantilesMeasurement",
+    "vmimLatencyMeasurement",
+    "dvLatencyMeasurement",
+    "jobSummary",
+)
+
+
+def write_suite(pytester: pytest.Pytester, tag: str) -> None:
+    """The density suite (pods, VMs with DataVolumes, a migration, deletion) for ``tag``."""
+    write_templates(pytester, pod=POD, vm=VM, dv=DV)
+    pytester.makepyfile(test_suite=SUITE.format(tag=tag))
+
+
+def bulk_ids(es: EsDouble) -> Counter[str]:
+    """How often each document id was sent in a bulk request."""
+    ids: Counter[str] = Counter()
+    for body in es.state.bulk_bodies():
+        for line in body.split(b"\n")[:-1:2]:
+            ids[json.loads(line)["index"]["_id"]] += 1
+    return ids
+
+
+@pytest.mark.parametrize("flavor", list(FLAVORS))
+def test_density_suite_indexes_every_document_once(
+    pytester: pytest.Pytester, sim: SimProcess, tmp_path: Path, flavor: str
+) -> None:
+    write_suite(pytester, flavor)
+    metrics = tmp_path / "metrics"
+    with EsDouble(flavor) as es:
+        result = run_inner(
+            pytester,
+            sim,
+            metrics,
+            "--burner-uuid",
+            f"idx-{flavor}",
+            "--es-server",
+            es.url,
+            "--es-index",
+            "Perf-Results",
+        )
+        result.assert_outcomes(passed=4)
+        assert result.ret == 0
+        stored = es.docs("perf-results")
+        sent = bulk_ids(es)
+        creates = [r for r in es.state.requests if r.method == "PUT" and "_bulk" not in r.path]
+    files = sorted(p for p in metrics.glob("*.json") if p.name != "summary.json")  # the report's
+    on_disk = [d for p in files for d in iter_documents(p)]
+    names = {d["metricName"] for d in on_disk}
+    assert set(KINDS) <= names, names
+    ids = [document_id(d) for d in on_disk]
+    assert len(set(ids)) == len(ids)  # documents are distinct
+    assert sent == Counter(ids)  # each sent exactly once, nothing else sent
+    assert stored == {document_id(d): d for d in on_disk}
+    assert [r.path for r in creates] == ["/perf-results"]
+    family = FLAVORS[flavor].family
+    result.stdout.fnmatch_lines(
+        [f"*kubevirt-burner: {family} http://127.0.0.1:*: {len(ids)} documents indexed"]
+    )
