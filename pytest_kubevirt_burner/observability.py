@@ -164,7 +164,7 @@ class Observability:
             for line in done.warnings:
                 if done.es_failed and line.startswith(f"{done.es_failed} documents not indexed"):
                     line = (
-                        f"{where}: {line}; every document stays in"
+                        f"{where}: {line.rstrip(';')}; every document stays in"
                         f" {self.pipeline.directory} (re-index: python -m pytest_kubevirt_burner"
                         f" index {self.pipeline.directory} --es-server URL --es-index"
                         f" {getattr(self._es, 'index', 'NAME')})"

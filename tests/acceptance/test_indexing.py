@@ -130,3 +130,44 @@ def test_density_suite_indexes_every_document_once(
     result.stdout.fnmatch_lines(
         [f"*kubevirt-burner: {family} http://127.0.0.1:*: {len(ids)} documents indexed"]
     )
+
+
+PODS_ONLY = """
+import pytest
+
+@pytest.mark.density(template="templates/pod.yml", replicas=2, name="fail-{tag}", qps=50,
+                     burst=50)
+def test_pods(burner):
+    assert burner.run().verified
+"""
+
+
+@pytest.mark.parametrize("allow", [False, True])
+def test_documents_not_indexed_fail_the_session_unless_allowed(
+    pytester: pytest.Pytester, sim: SimProcess, tmp_path: Path, allow: bool
+) -> None:
+    write_templates(pytester, pod=POD)
+    pytester.makepyfile(test_suite=PODS_ONLY.format(tag=str(allow).lower()))
+    metrics = tmp_path / "metrics"
+    with EsDouble("os2") as es:
+        es.state.read_only.add("kb")
+        extra = ["--es-allow-failures"] if allow else []
+        result = run_inner(
+            pytester, sim, metrics, "--es-server", es.url, "--es-index", "kb", *extra
+        )
+    result.assert_outcomes(passed=1)
+    files = sorted(p for p in metrics.glob("*.json") if p.name != "summary.json")
+    count = sum(1 for p in files for _ in iter_documents(p))
+    assert count > 0  # every document stays on disk
+    expected = (
+        f"kubevirt-burner: OpenSearch {es.url} (index kb): {count} documents not indexed:"
+        " HTTP 403 cluster_block_exception: index [kb] blocked by:"
+        f" [FORBIDDEN/8/index write (api)]; every document stays in {metrics} (re-index:"
+        f" python -m pytest_kubevirt_burner index {metrics} --es-server URL --es-index kb)\n"
+    )
+    assert expected in result.stdout.str()
+    if allow:
+        assert result.ret == pytest.ExitCode.OK
+    else:
+        assert result.ret == pytest.ExitCode.TESTS_FAILED
+        result.stdout.fnmatch_lines(["*session failed: documents not indexed*"])
