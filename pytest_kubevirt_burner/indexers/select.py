@@ -101,6 +101,14 @@ def probe(
             detail = f": {body['error'].get('type', '')}"
         what = "authentication failed" if resp.status_code == 401 else "access denied"
         raise IndexerError(url, f"HTTP {resp.status_code}{detail}: {what} (check the credentials)")
+    if resp.status_code >= 500:
+        error = body.get("error") if isinstance(body, Mapping) else None
+        detail = (
+            f" {error.get('type', '')}: {error.get('reason', '')}"
+            if isinstance(error, Mapping)
+            else f" {resp.reason}"
+        )
+        raise IndexerError(url, f"HTTP {resp.status_code}{detail}")
     version = body.get("version") if isinstance(body, Mapping) else None
     number = version.get("number") if isinstance(version, Mapping) else None
     if not resp.ok or not isinstance(number, str):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..indexers.base import IndexResult
-from ..indexers.local import LocalIndexer
+from ..indexers.local import LocalIndexer, is_document_array
 from .alerts import AlertVerdict, alert_documents, evaluate_alerts
 from .collect import DEFAULT_STEP, CollectStats, JobWindow, collect_metrics
 from .profiles import AlertRule, MetricQuery, load_alert_profile, load_metrics_profile
@@ -153,7 +153,7 @@ class ObservabilityPipeline:
                 fresh = path.stat().st_mtime >= since
             except OSError:
                 continue
-            if (fresh or path.name in ours) and _is_document_array(path):
+            if (fresh or path.name in ours) and is_document_array(path):
                 out.append(path)
         return out
 
@@ -170,15 +170,6 @@ class ObservabilityPipeline:
                 warnings.append(result.summary())
             self._finished = _session(result, warnings)
             return self._finished
-
-
-def _is_document_array(path: Path) -> bool:
-    """True for a result file (a JSON array); False for e.g. the report's ``summary.json``."""
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(64).lstrip()[:1] in (b"[", b"")
-    except OSError:
-        return True  # let the indexer report the read error
 
 
 def _session(result: IndexResult, warnings: list[str]) -> SessionObservation:
