@@ -225,7 +225,7 @@ class KubeBurnerPlugin:
         return result
 
     # -- after the session ------------------------------------------------------------------------
-    def pytest_sessionfinish(self) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Global gc, then indexing into the config's Elasticsearch/OpenSearch endpoints."""
         if self.cfg.gc:
             for ctx, kinds in reversed(self.created):
@@ -236,10 +236,16 @@ class KubeBurnerPlugin:
             self.created.clear()
         self.endpoints.close()
         if self.cfg.elastic:
-            self._index()
+            failed = self._index()
+            allowed = self.config.getoption("es_allow_failures", False)
+            if failed and not allowed and session.exitstatus == pytest.ExitCode.OK:
+                self.lines.append("session failed: documents not indexed (--es-allow-failures)")
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
-    def _index(self) -> None:
+    def _index(self) -> int:
+        """Index into every configured server; how many documents were not indexed."""
         session = self._session()
+        failed = 0
         directory = self.metrics_directory(session)
         names = {job.spec.name for job in self.cfg.jobs}
         files = sorted(
@@ -250,9 +256,12 @@ class KubeBurnerPlugin:
             }
             | set(self.endpoints.files())
         )
+        from ..indexers.base import split_credentials
+        from ..indexers.select import AutoIndexer, count_documents
+
         for ep in self.cfg.elastic:
-            where = f"{ep.kind} {', '.join(ep.servers)} (index {ep.index})"
-            from ..indexers.select import AutoIndexer
+            shown = ", ".join(split_credentials(s)[0] for s in ep.servers)  # never a password
+            where = f"{ep.kind} {shown} (index {ep.index})"
 
             try:
                 indexer = AutoIndexer(
@@ -265,13 +274,16 @@ class KubeBurnerPlugin:
                 )
             except ValueError as exc:
                 self.lines.append(f"{where}: not indexed: {exc}")
+                failed += count_documents(files)
                 continue
             try:
                 total, warnings = indexer.index_files(files)
             finally:
                 indexer.close()
             self.lines.append(f"{where}: {total.summary()}")
+            failed += total.failed
             self.lines.extend(f"{where}: {w}" for w in warnings)
+        return failed
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """One line per preload, gc, metrics/alerts warning and indexing outcome."""

@@ -1,8 +1,8 @@
 """Elasticsearch 7.17, 8.x and 9.x with the official ``elasticsearch`` (9.x) client.
 
-The 9.x client sends ``compatible-with=9`` media types, which ES 8 and ES 7 refuse with a 400.
-For an older server the client's transport rewrites them per request: ``compatible-with=8``
-for ES 8 (accepted by ES 8 as its own version) and plain ``application/json`` /
+The N.x client sends ``compatible-with=N`` media types, which an older server refuses with a
+400 (ES 8 accepts 7 and 8, ES 9 accepts 8 and 9). For an older server the client's transport
+rewrites them per request: ``compatible-with=8`` for ES 8 and plain ``application/json`` /
 ``application/x-ndjson`` for ES 7. Everything else (product check, retries, the bulk helper)
 is the client's own.
 """
@@ -16,12 +16,13 @@ from typing import Any
 
 from elastic_transport import Transport, TransportApiResponse, TransportError
 from elasticsearch import ApiError, Elasticsearch, helpers
+from elasticsearch._version import __versionstr__
 
 from .base import INDEX_BODY, BulkIndexer, IndexResult, document_id, one_line
 
 __all__ = ["INDEX_BODY", "ElasticIndexer", "IndexResult", "compat_transport", "document_id"]
 
-CLIENT_MAJOR = 9
+CLIENT_MAJOR = int(__versionstr__.split(".")[0])
 _COMPAT = re.compile(r"application/vnd\.elasticsearch\+([\w-]+);\s*compatible-with=\d+")
 
 
@@ -74,7 +75,8 @@ def _reason(exc: BaseException) -> str:
 class ElasticIndexer(BulkIndexer):
     """Indexes kube-burner documents into one Elasticsearch index with the official client.
 
-    ``server_major`` (7, 8 or 9; default 9) selects the media types the server accepts.
+    ``server_major`` (7, 8 or 9; default: the client's) selects the media types the server
+    accepts.
     """
 
     family = "Elasticsearch"

@@ -193,7 +193,7 @@ def open_indexer(
     else:
         from .elasticsearch import ElasticIndexer
 
-        indexer = ElasticIndexer(urls, index, server_major=min(info.major, 9), **common)
+        indexer = ElasticIndexer(urls, index, server_major=info.major, **common)
     return indexer, info
 
 

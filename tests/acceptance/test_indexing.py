@@ -171,3 +171,49 @@ def test_documents_not_indexed_fail_the_session_unless_allowed(
     else:
         assert result.ret == pytest.ExitCode.TESTS_FAILED
         result.stdout.fnmatch_lines(["*session failed: documents not indexed*"])
+
+
+KB_CONFIG = """\
+global:
+  measurements:
+    - name: podLatency
+metricsEndpoints:
+  - indexer:
+      type: {kind}
+      esServers: ["{url}"]
+      defaultIndex: kube-burner
+jobs:
+  - name: kb-{kind}
+    jobIterations: 2
+    qps: 50
+    burst: 50
+    namespace: kb-{kind}
+    objects:
+      - objectTemplate: pod.yml
+        replicas: 2
+"""
+
+
+@pytest.mark.parametrize(("kind", "flavor"), [("opensearch", "os2"), ("elastic", "es8")])
+def test_kube_burner_config_indexer_type(
+    pytester: pytest.Pytester, sim: SimProcess, tmp_path: Path, kind: str, flavor: str
+) -> None:
+    """``indexer.type: opensearch|elastic`` indexes the job's documents into that server."""
+    metrics = tmp_path / "metrics"
+    with EsDouble(flavor) as es:
+        (pytester.path / "pod.yml").write_text(POD)
+        config = pytester.path / "config.yml"
+        config.write_text(
+            KB_CONFIG.format(kind=kind, url=es.url.replace("http://", "http://u:pw@"))
+        )
+        result = run_inner(pytester, sim, metrics, "--kube-burner-config", str(config))
+        stored = es.docs("kube-burner")
+    result.assert_outcomes(passed=1)
+    assert result.ret == 0
+    files = [p for p in metrics.glob("*.json") if p.name != "summary.json"]
+    on_disk = {document_id(d): d for p in files for d in iter_documents(p)}
+    assert stored == on_disk and len(on_disk) > 4
+    result.stdout.fnmatch_lines(
+        [f"{kind} {es.url} (index kube-burner): {len(on_disk)} documents indexed"]
+    )
+    assert "pw@" not in result.stdout.str()
