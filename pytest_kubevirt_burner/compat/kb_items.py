@@ -235,12 +235,26 @@ class KubeBurnerPlugin:
                         self.lines.append(f"gc: {ctx.spec.name}: {left} objects remain")
             self.created.clear()
         self.endpoints.close()
+        if self.cfg.tarball is not None:
+            self._tarball(self.cfg.tarball)
         if self.cfg.elastic:
             failed = self._index()
             allowed = self.config.getoption("es_allow_failures", False)
             if failed and not allowed and session.exitstatus == pytest.ExitCode.OK:
                 self.lines.append("session failed: documents not indexed (--es-allow-failures)")
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _tarball(self, tarball: Path) -> None:
+        """kube-burner's ``createTarball``: the metrics directory as a gzip tarball."""
+        from ..indexers.tarball import TarballError, create_tarball
+
+        directory = self.metrics_directory(self._session())
+        try:
+            count = create_tarball(directory, tarball)
+        except TarballError as exc:
+            self.lines.append(f"createTarball: {exc}")
+            return
+        self.lines.append(f"createTarball: {count} files of {directory} written to {tarball}")
 
     def _index(self) -> int:
         """Index into every configured server; how many documents were not indexed."""

@@ -8,6 +8,7 @@ with the content-hash id, into the one index.
 from __future__ import annotations
 
 import json
+import tarfile
 from collections import Counter
 from pathlib import Path
 
@@ -217,3 +218,31 @@ def test_kube_burner_config_indexer_type(
         [f"{kind} {es.url} (index kube-burner): {len(on_disk)} documents indexed"]
     )
     assert "pw@" not in result.stdout.str()
+
+
+def test_kube_burner_config_create_tarball(
+    pytester: pytest.Pytester, sim: SimProcess, tmp_path: Path
+) -> None:
+    """``indexer.createTarball`` writes the metrics directory as ``tarballName`` at the end."""
+    (pytester.path / "pod.yml").write_text(POD)
+    config = pytester.path / "config.yml"
+    local = (
+        "type: local\n"
+        f"      metricsDirectory: {tmp_path}/local\n"
+        "      createTarball: true\n"
+        f"      tarballName: {tmp_path}/run.tgz"
+    )
+    text = KB_CONFIG.format(kind="tarball", url="unused")
+    text = text.replace(
+        'type: tarball\n      esServers: ["unused"]\n      defaultIndex: kube-burner', local
+    )
+    config.write_text(text)
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", f"--rootdir={pytester.path}", "--kube-config",
+        str(sim.kubeconfig), "--kube-burner-config", str(config),
+    )  # fmt: skip
+    result.assert_outcomes(passed=1)
+    with tarfile.open(tmp_path / "run.tgz") as tar:
+        names = set(tar.getnames())
+    assert {"jobSummary.json", "podLatencyMeasurement-kb-tarball.json"} <= names
+    result.stdout.fnmatch_lines([f"createTarball: * files of {tmp_path}/local written to *run.tgz"])
