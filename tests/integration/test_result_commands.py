@@ -13,6 +13,7 @@ import tarfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -166,7 +167,9 @@ def test_check_alerts_quiet_window_and_usage(prometheus: str, tmp_path: Path) ->
 def test_tarball_then_import_into_each_family(tmp_path: Path) -> None:
     metrics = tmp_path / "m"
     (metrics / "pprof").mkdir(parents=True)
-    docs = [{"metricName": "podLatencyMeasurement", "podReadyLatency": i} for i in range(30)]
+    docs: list[dict[str, Any]] = [
+        {"metricName": "podLatencyMeasurement", "podReadyLatency": i} for i in range(30)
+    ]
     (metrics / "podLatencyMeasurement-j.json").write_text(json.dumps(docs))
     (metrics / "jobSummary.json").write_text(json.dumps([{"metricName": "jobSummary"}]))
     (metrics / "summary.json").write_text(json.dumps({"schemaVersion": 1}))
