@@ -294,6 +294,9 @@ class KubeBurnerPlugin:
                 total, warnings = indexer.index_files(files)
             finally:
                 indexer.close()
+            info = indexer.info
+            if info is not None and (ep.kind == "opensearch") != (info.family == "OpenSearch"):
+                self.lines.append(f"{where}: the server is {info}: indexed with its own client")
             self.lines.append(f"{where}: {total.summary()}")
             failed += total.failed
             self.lines.extend(f"{where}: {w}" for w in warnings)

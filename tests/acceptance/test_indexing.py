@@ -195,7 +195,9 @@ jobs:
 """
 
 
-@pytest.mark.parametrize(("kind", "flavor"), [("opensearch", "os2"), ("elastic", "es8")])
+@pytest.mark.parametrize(
+    ("kind", "flavor"), [("opensearch", "os2"), ("elastic", "es8"), ("opensearch", "es9")]
+)
 def test_kube_burner_config_indexer_type(
     pytester: pytest.Pytester, sim: SimProcess, tmp_path: Path, kind: str, flavor: str
 ) -> None:
@@ -218,6 +220,8 @@ def test_kube_burner_config_indexer_type(
         [f"{kind} {es.url} (index kube-burner): {len(on_disk)} documents indexed"]
     )
     assert "pw@" not in result.stdout.str()
+    mismatch = f"{kind} {es.url} (index kube-burner): the server is Elasticsearch 9.1.0:"
+    assert (mismatch in result.stdout.str()) == (flavor == "es9")
 
 
 def test_kube_burner_config_create_tarball(
