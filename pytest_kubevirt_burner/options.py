@@ -118,6 +118,8 @@ OPTIONS: tuple[OptionDecl, ...] = (
        metavar="FILE"),
     _o("--es-skip-tls-verify", "do not verify Elasticsearch's TLS certificate (verification is "
        "on by default)", kind="bool", default=False),
+    _o("--es-allow-failures", "do not fail the session when documents could not be indexed",
+       kind="bool", default=False),
     _o("--burner-scale", "multiply iterations (or replicas) of every job, e.g. 0.01 for a smoke "
        "run", "burner_scale", "float", metavar="FACTOR"),
     _o("--burner-dry-run", "render and validate every job, resolve kinds through discovery, "

@@ -49,6 +49,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     write = reporter.write_line if reporter is not None else print
     for line in burner_session.finish_observability():
         write(f"kubevirt-burner: {line}")
+    if burner_session.indexing_failed() and session.exitstatus == pytest.ExitCode.OK:
+        write("kubevirt-burner: session failed: documents not indexed (--es-allow-failures)")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if exitstatus == pytest.ExitCode.INTERRUPTED or burner_session.interrupts.interrupted:
         burner_session.cleanup_after_interrupt(write)
 

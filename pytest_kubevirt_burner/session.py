@@ -97,8 +97,13 @@ class BurnerSession:
             obs.close()
         lines = list(dict.fromkeys(obs.warnings))
         if done is not None and done.es_indexed and not done.es_failed:
-            lines.append(f"Elasticsearch: {done.es_indexed} documents indexed")
+            lines.append(f"{obs.es_where}: {done.es_indexed} documents indexed")
         return lines
+
+    def indexing_failed(self) -> bool:
+        """Documents were not indexed and ``--es-allow-failures`` was not given."""
+        allowed = bool(self.config.getoption("es_allow_failures", False))
+        return self.observability.failed_documents > 0 and not allowed
 
     def metrics_directory(self) -> Path:
         """The metrics directory, created on first use."""

@@ -87,6 +87,8 @@ class KubeBurnerConfig:
     path: Path
     jobs: list[KbJob]
     metrics_directory: Path | None = None
+    tarball: Path | None = None
+    """``createTarball: true``: the metrics directory is written to this tarball at the end."""
     elastic: list[EsEndpoint] = field(default_factory=list)
     prometheus: list[PromEndpoint] = field(default_factory=list)
     gc: bool = False
@@ -285,7 +287,9 @@ def _endpoints(cfg: KubeBurnerConfig, raw: Any, where: str, uuid: str) -> None:
             cfg.prometheus.append(prom)
         kind = idx.get("type")
         if idx.get("createTarball"):
-            raise KubeBurnerConfigError(f"{at}: 'indexer.createTarball' is not supported")
+            if kind != "local":
+                raise KubeBurnerConfigError(f"{at}: 'indexer.createTarball' needs type: local")
+            cfg.tarball = Path(str(idx.get("tarballName") or "kube-burner-metrics.tgz"))
         if kind == "local":
             directory = str(idx.get("metricsDirectory") or "collected-metrics-{{.UUID}}")
             cfg.metrics_directory = Path(directory.replace("{{.UUID}}", uuid))
