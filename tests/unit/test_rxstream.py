@@ -64,15 +64,16 @@ def _serve_chunked(ready: threading.Event, go: threading.Event, sent: list[int])
 
 
 def test_stamps_are_arrival_times_not_read_times() -> None:
-    ready, go, sent = threading.Event(), threading.Event(), []
+    ready, go = threading.Event(), threading.Event()
+    sent: list[int] = []
     port = _serve_chunked(ready, go, sent)
     with urllib3.PoolManager() as pool:
         resp = pool.request("GET", f"http://127.0.0.1:{port}/", preload_content=False)
         body = StampedBody(resp)
         assert body.kernel_stamps == sys.platform.startswith("linux")
         go.set()
-        sock = resp.connection.sock if resp.connection is not None else None
-        assert sock is not None
+        sock = getattr(resp.connection, "sock", None)
+        assert isinstance(sock, socket.socket)
         queued = array("i", [0])
         while len(sent) < 2 or not queued[0]:  # wait until the bytes sit in our socket
             time.sleep(0.01)
