@@ -6,9 +6,9 @@ handed back, after the previous lines were decoded and dispatched, after the OS 
 process on a busy machine. For a plain-HTTP stream this module takes the body over from urllib3
 once the headers are parsed, enables ``SO_TIMESTAMPNS`` on the socket and reads it with
 ``recvmsg``: the kernel stamps every received segment when it arrives (``CLOCK_REALTIME``, the
-clock of ``time.time_ns()``), so the stamp does not depend on when the thread runs. Reads are small
-(``READ_SIZE``) so one read rarely spans segments that arrived far apart; the stamp of a read is
-that of its last segment, an upper bound for every byte in it.
+clock of ``time.time_ns()``), so the stamp does not depend on when the thread runs. A read takes
+up to one write of a busy stream (``READ_SIZE``); its stamp is that of its last segment, an upper
+bound for every byte in it, and exact as long as the reading thread keeps up.
 
 TLS streams (``ssl.SSLSocket`` has no ``recvmsg``), compressed bodies, non-chunked bodies and
 other platforms keep urllib3's reader and are stamped when the read returns.
@@ -16,6 +16,7 @@ other platforms keep urllib3's reader and are stamped when the read returns.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import io
 import queue
@@ -27,8 +28,12 @@ import time
 
 import urllib3
 
-READ_SIZE = 4096
-"""Bytes per ``recvmsg``: about one pod event, so a read spans at most a few ms of arrivals."""
+READ_SIZE = 65536
+"""Bytes per ``recvmsg``: one write of a busy watch stream (the kernel merges segments that wait
+in the receive queue, keeping the newest stamp, so smaller reads would not be more exact)."""
+QUEUE_CHUNKS = 16
+"""Pieces a BodyPump holds for a slow consumer (at most ``QUEUE_CHUNKS * READ_SIZE`` bytes);
+beyond that it stops reading and TCP flow control holds the rest back in the kernel and server."""
 
 _SO_TIMESTAMPNS = 35  # Linux: SO_TIMESTAMPNS == SCM_TIMESTAMPNS (not exported by Python)
 _TIMESPEC = struct.Struct("@qq")
@@ -169,12 +174,13 @@ class BodyPump:
     works through a burst, the kernel's receive queue grows, TCP merges queued segments (a merged
     segment keeps the newest stamp) and finally closes its window, which holds the server's
     writes back. The pump keeps the socket drained; the consumer's backlog waits in memory with
-    its arrival stamps.
+    its arrival stamps, up to ``QUEUE_CHUNKS`` pieces (a bounded memory cost per watch).
     """
 
     def __init__(self, body: StampedBody, name: str) -> None:
         self._body = body
-        self._queue: queue.SimpleQueue[tuple[bytes, int] | BaseException] = queue.SimpleQueue()
+        self._queue: queue.Queue[tuple[bytes, int] | BaseException] = queue.Queue(QUEUE_CHUNKS)
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -183,7 +189,7 @@ class BodyPump:
             while True:
                 chunk, wall = self._body.read()
                 self._queue.put((chunk, wall))
-                if not chunk:
+                if not chunk or self._closed:
                     return
         except BaseException as exc:  # handed to the consumer, which decides what it means
             self._queue.put(exc)
@@ -200,6 +206,14 @@ class BodyPump:
         """Whether the reading thread is still reading."""
         return self._thread.is_alive()
 
-    def join(self, timeout: float) -> None:
-        """Wait for the reading thread (after the stream was shut down)."""
-        self._thread.join(timeout)
+    def close(self, timeout: float = 5.0) -> None:
+        """Drop what is queued and wait for the reading thread (after the stream was shut down)."""
+        self._closed = True
+        while self._thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self._queue.get_nowait()  # a reader blocked on a full queue moves on
+            self._thread.join(min(timeout, 0.05))
+            timeout -= 0.05
+            if timeout <= 0:
+                return

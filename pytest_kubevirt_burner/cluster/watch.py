@@ -323,7 +323,7 @@ class ResilientWatch:
             if pump is not None and pump.running:
                 with contextlib.suppress(ValueError, RuntimeError, OSError):
                     resp.shutdown()  # wakes the reading thread; close() alone would not
-                pump.join(5.0)
+                pump.close()
             if clean:
                 resp.release_conn()  # the server ended the stream: the connection is reusable
             else:
