@@ -42,8 +42,10 @@ def test_malformed_bodies_raise(bad: bytes) -> None:
         ChunkDecoder().feed(bad)
 
 
-def _serve_chunked(ready: threading.Event, go: threading.Event, sent: list[int]) -> int:
-    """A one-shot HTTP server: headers, then two chunked lines when ``go`` is set."""
+def _serve_chunked(
+    ready: threading.Event, go: threading.Event, finish: threading.Event, sent: list[int]
+) -> int:
+    """A one-shot HTTP server: headers; two chunked lines when ``go`` is set, then the end."""
     srv = socket.create_server(("127.0.0.1", 0))
     port = int(srv.getsockname()[1])
 
@@ -57,6 +59,7 @@ def _serve_chunked(ready: threading.Event, go: threading.Event, sent: list[int])
             before = time.time_ns()
             conn.sendall(b"6\r\nline1\n\r\n6\r\nline2\n\r\n")
             sent.extend([before, time.time_ns()])
+            finish.wait(30)  # the client has read the lines
             conn.sendall(b"0\r\n\r\n")
 
     threading.Thread(target=run, daemon=True).start()
@@ -64,9 +67,9 @@ def _serve_chunked(ready: threading.Event, go: threading.Event, sent: list[int])
 
 
 def test_stamps_are_arrival_times_not_read_times() -> None:
-    ready, go = threading.Event(), threading.Event()
+    ready, go, finish = threading.Event(), threading.Event(), threading.Event()
     sent: list[int] = []
-    port = _serve_chunked(ready, go, sent)
+    port = _serve_chunked(ready, go, finish, sent)
     with urllib3.PoolManager() as pool:
         resp = pool.request("GET", f"http://127.0.0.1:{port}/", preload_content=False)
         body = StampedBody(resp)
@@ -85,6 +88,7 @@ def test_stamps_are_arrival_times_not_read_times() -> None:
             more, stamp = body.read()
             data += more
         assert data == b"line1\nline2\n"
+        finish.set()
         assert body.read()[0] == b""
         if body.kernel_stamps:
             assert stamp < read_at  # a stamp taken by read() itself would come after read_at
