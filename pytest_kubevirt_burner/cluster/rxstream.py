@@ -105,7 +105,9 @@ class StampedBody:
         self._sock: socket.socket | None = None
         self._chunks = ChunkDecoder()
         self._early = b""  # body bytes urllib3 had already buffered with the headers
+        self._last = 0  # stamps never go backwards: see read()
         self._take_over()
+        self._early_at = time.time_ns()  # the early bytes arrived before this
 
     @property
     def reusable(self) -> bool:
@@ -153,7 +155,7 @@ class StampedBody:
             early, self._early = self._early, b""
             payload = self._chunks.feed(early)
             if payload:
-                return payload, time.time_ns()
+                return payload, self._monotonic(self._early_at)
         while not self._chunks.done:
             raw, ancdata, _flags, _addr = sock.recvmsg(self._read_size, _ANC_SIZE)
             if not raw:
@@ -163,8 +165,14 @@ class StampedBody:
             stamp = _unwrap_timespec(ancdata)
             payload = self._chunks.feed(raw)
             if payload:
-                return payload, stamp if stamp is not None else time.time_ns()
+                return payload, self._monotonic(stamp if stamp is not None else time.time_ns())
         return b"", time.time_ns()
+
+    def _monotonic(self, stamp: int) -> int:
+        # Bytes that urllib3 buffered with the headers are stamped when the body was taken over,
+        # an upper bound; bytes that arrived just before that moment must not come out earlier.
+        self._last = max(self._last, stamp)
+        return self._last
 
 
 class BodyPump:

@@ -306,12 +306,14 @@ class ResilientWatch:
             self.kernel_stamps = body.kernel_stamps
             pump = BodyPump(body, f"watch-{self.info.plural}-reader")
             pending = b""
+            # one offset per stream, so the monotonic stamps keep the order of the wall ones
+            offset = time.time_ns() - time.monotonic_ns()
             while not self._stop.is_set():
                 chunk, wall = pump.read()
                 if not chunk:
                     clean = not self._stop.is_set() and body.reusable
                     return
-                mono = time.monotonic_ns() - max(0, time.time_ns() - wall)
+                mono = wall - offset
                 lines = (pending + chunk).split(b"\n") if pending else chunk.split(b"\n")
                 pending = lines.pop()
                 for line in lines:
