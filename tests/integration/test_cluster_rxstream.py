@@ -34,10 +34,12 @@ def test_a_blocked_consumer_gets_every_event_in_order(client: ClusterClient) -> 
         if len(handled) == 6:
             done.set()
 
-    with ResilientWatch(client, "v1", "ConfigMap", "rx", on_event=blocked) as watch:
+    # the namespace's own kube-root-ca.crt is not one of the test's objects
+    with ResilientWatch(client, "v1", "ConfigMap", "rx", "rx=1", on_event=blocked) as watch:
         assert watch.wait_synced(10)
         for i in range(6):
-            body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"c{i}"}}
+            meta = {"name": f"c{i}", "labels": {"rx": "1"}}
+            body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta}
             client.create(body, "rx")
         release.set()
         assert done.wait(30)
