@@ -53,6 +53,7 @@ def job_context(
         slos=list(slos),
         measurements=None if measurements is None else list(measurements),
         progress=progress,
+        notify=session.console.line,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from .cluster import ApiError, ClusterClient, ClusterError, resolve_target
+from .console import Console
 from .interrupt import InterruptHandler
 from .jobs.cleanup import cleanup_after_interrupt
 from .observability import Observability
@@ -35,6 +36,8 @@ class BurnerSession:
         self.cluster_facts: dict[str, Any] = {}
         self.interrupts = InterruptHandler()
         self.observability = Observability(config)
+        # duplicated now (configure time, capture suspended); xdist workers stay quiet
+        self.console = Console.open(quiet=hasattr(config, "workerinput"))
 
     # --- simulator ------------------------------------------------------------------------
     def simulator(self) -> SimProcess:
@@ -141,7 +144,8 @@ class BurnerSession:
         )
 
     def close(self) -> None:
-        """Stop the simulator and release the client."""
+        """Stop the simulator, release the client and the console."""
+        self.console.close()
         if self._client is not None:
             with contextlib.suppress(Exception):
                 self._client.close()

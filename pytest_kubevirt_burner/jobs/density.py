@@ -157,6 +157,7 @@ class DensityJob(JobBase):
                 self._run_and_wait(job, tracker, self.watches.problems)
         finally:
             self.result.created = job.created()
+            self.result.refused = job.refused()
             self.result.qps_achieved = job.achieved_qps()
             if tracker is not None:
                 self.result.ready = tracker.ready_counts()
@@ -168,6 +169,10 @@ class DensityJob(JobBase):
         job.run()
         if ctx.stop.is_set():
             raise KeyboardInterrupt
+        if job.refused():  # fail fast: a refused object is never waited for
+            report = job.refusal_report()
+            ctx.say(f"kubevirt-burner: {spec.name}: {report}")
+            raise self.fail(report)
         if (
             tracker is not None
             and spec.wait_when_finished
