@@ -101,6 +101,17 @@ def run_in_session(
     return run
 
 
+def dry_run_line(result: JobResult) -> str:
+    """What a dry-run job would do: the kinds and counts it would create."""
+    if result.expected:
+        kinds = ", ".join(f"{k}: {n}" for k, n in sorted(result.expected.items()))
+        return (
+            f"dry run: {result.job_name} would create {kinds} "
+            f"({result.rendered} documents rendered and resolved)"
+        )
+    return f"dry run: {result.job_name} ({result.job_type} job) validated; nothing is sent"
+
+
 def _job_finished(config: pytest.Config, result: JobResult) -> None:
     """Every finished job passes here (also failed and interrupted ones): extenders' hook."""
     hook = getattr(config.hook, "pytest_burner_job_finished", None)

@@ -74,6 +74,7 @@ class JobResult:
     job_type: str
     uuid: str
     dry_run: bool = False
+    iterations: int = 1  # the job's iterations after --burner-scale
     kinds: dict[str, str] = field(default_factory=dict)  # kind -> apiVersion
     expected: dict[str, int] = field(default_factory=dict)
     created: dict[str, int] = field(default_factory=dict)  # objects created, by kind

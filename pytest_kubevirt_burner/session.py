@@ -17,6 +17,7 @@ from .jobs.cleanup import cleanup_after_interrupt
 from .observability import Observability
 from .options import RunConfig
 from .results import JobResult
+from .runlock import MetricsDirectoryBusy, RunLock
 from .sim.process import SimProcess
 from .stashkeys import SESSION_KEY
 
@@ -38,6 +39,7 @@ class BurnerSession:
         self.observability = Observability(config)
         # duplicated now (configure time, capture suspended); xdist workers stay quiet
         self.console = Console.open(quiet=hasattr(config, "workerinput"))
+        self._lock: RunLock | None = None
 
     # --- simulator ------------------------------------------------------------------------
     def simulator(self) -> SimProcess:
@@ -104,6 +106,20 @@ class BurnerSession:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    def lock_metrics_directory(self) -> None:
+        """Hold the metrics directory for this run (UsageError naming the live run holding it).
+
+        A dry run writes nothing and takes no lock; pytest-xdist workers share the controller's.
+        """
+        if self._lock is not None or self.run.dry_run or hasattr(self.config, "workerinput"):
+            return
+        lock = RunLock(self.run.metrics_directory, self.run.uuid)
+        try:
+            lock.acquire()
+        except (MetricsDirectoryBusy, OSError) as exc:
+            raise pytest.UsageError(str(exc)) from None
+        self._lock = lock
+
     def metadata(self) -> dict[str, Any]:
         """Metadata stamped on every document (kube-burner's k8sVersion and totalNodes)."""
         facts = self.cluster_facts
@@ -146,6 +162,9 @@ class BurnerSession:
     def close(self) -> None:
         """Stop the simulator, release the client and the console."""
         self.console.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
         if self._client is not None:
             with contextlib.suppress(Exception):
                 self._client.close()

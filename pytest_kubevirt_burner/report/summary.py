@@ -126,8 +126,8 @@ class SummaryHooks:
         """Rewrite summary.json from every job recorded so far."""
         views = self.state.views()
         path = self.path()
-        if not views or path is None:
-            return
+        if not views or path is None or all(v.result.dry_run for v in views):
+            return  # a dry run writes nothing a real run wrote
         try:
             write_summary(path, summary_document(self.config, views))
         except OSError as exc:
