@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +60,41 @@ def test_a_stale_lock_is_taken_over_and_released(
     result = run_burner("--metrics-directory", str(metrics), "--burner-uuid", "after-crash")
     result.assert_outcomes(passed=1)
     assert not (metrics / ".kubevirt-burner.lock").exists()
+
+
+def test_a_live_run_of_the_same_job_on_the_cluster_makes_a_second_run_refuse(
+    pytester: pytest.Pytester, run_burner: Any, core: Any, tmp_path: Path
+) -> None:
+    write_templates(pytester, pod=POD)
+    pytester.makepyfile(
+        test_twice="""
+        import pytest
+
+        @pytest.mark.density(template="templates/pod.yml", replicas=2, cleanup=True)
+        def test_twice(burner):
+            burner.run()
+        """
+    )
+    # what a live run of the same job (another machine, another uuid) leaves on the cluster
+    core.create_namespace(
+        {
+            "metadata": {
+                "name": "test-twice-0",
+                "labels": {"kube-burner.io/job": "test-twice", "kube-burner.io/uuid": "live-1"},
+                "annotations": {"kubevirt-burner.io/live-run": f"live-1 {time.time():.0f}"},
+            }
+        }
+    )
+    core.create_namespaced_config_map("test-twice-0", {"metadata": {"name": "theirs"}})
+    result = run_burner("--metrics-directory", str(tmp_path / "m"), "--burner-uuid", "second")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test-twice: run live-1 is running this job on the cluster now (lease on namespace "
+            "test-twice-0, renewed *s ago); refusing to start a second run*"
+        ]
+    )
+    # nothing of the live run was deleted and nothing was created
+    assert core.read_namespaced_config_map("theirs", "test-twice-0").metadata.name == "theirs"
+    pods = core.list_pod_for_all_namespaces(label_selector="kube-burner.io/uuid=second").items
+    assert pods == []

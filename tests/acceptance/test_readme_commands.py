@@ -57,6 +57,7 @@ def test_the_readme_has_commands() -> None:
     assert len(COMMANDS) >= 5, COMMANDS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", COMMANDS)
 def test_readme_command_passes_on_the_simulator(command: str, tmp_path: Path) -> None:
     args = on_the_simulator(command, tmp_path / "metrics")
