@@ -208,6 +208,15 @@ class JobSpec:
     skip_indexing: bool = field(
         default=False, metadata=_meta("skipIndexing", "bool", "write no documents for this job")
     )
+    allow_empty: bool = field(
+        default=False,
+        metadata=_meta(
+            None,
+            "bool",
+            "delete, patch, read and kubevirt jobs: pass when the selectors match nothing "
+            "(otherwise that fails the job; kube-burner configs allow it)",
+        ),
+    )
     default_missing_keys_with_zero: bool = field(
         default=False,
         metadata=_meta(

@@ -28,6 +28,7 @@ def pytest_configure(config: pytest.Config) -> None:
     burner_session.interrupts.install()
 
 
+@pytest.hookimpl(trylast=True)  # after -k/-m/--deselect: only selected items are validated
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:

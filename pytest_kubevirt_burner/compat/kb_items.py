@@ -26,6 +26,7 @@ from ..jobs.context import JobContext
 from ..jobs.preflight import build_plan
 from ..jobs.runner import cleanup_run
 from ..jobs.watches import resilient_watches
+from ..report.model import RESULTS_KEY
 from ..results import JobResult
 from ..session import SESSION_KEY, BurnerSession
 from .kb_metrics import KbEndpoints, PrometheusEndpointError
@@ -56,8 +57,15 @@ class KubeBurnerItem(pytest.Item):
         self.result: JobResult | None = None
 
     def runtest(self) -> None:
-        """Run the job through the burner runner."""
-        self.result = self.plugin.run(self.job)
+        """Run the job through the burner runner; its results join the reports like a test's."""
+        session: BurnerSession = self.config.stash[SESSION_KEY]
+        mine: list[JobResult] = []
+        self.stash[RESULTS_KEY] = mine  # the results table and summary.json read them
+        before = len(session.results)
+        try:
+            self.result = self.plugin.run(self.job)
+        finally:
+            mine.extend(session.results[before:])
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         """The job's one-line reason (plus SLO breaches), not a traceback."""
