@@ -11,7 +11,7 @@ from . import report
 from .cluster import ClusterClient
 from .errors import DryRunDone
 from .interrupt import cleanup_command
-from .jobrun import dry_run_line, job_context, run_in_session
+from .jobrun import dry_run_line, job_context, progress_sink, run_in_session
 from .jobs.context import JobContext
 from .jobs.runner import cleanup_run
 from .jobspec import JobSpecError, dns1123
@@ -58,7 +58,9 @@ class Burner:
             self._item.path.parent,
             metrics_dir=session.metrics_directory(),
             slos=slos_for_item(self._item),
-            progress=report.progress_for(self._item.config, spec.name),
+            progress=progress_sink(
+                session, spec.name, report.progress_for(self._item.config, spec.name)
+            ),
         )
         run = run_in_session(session, ctx, started=self._started)
         result = run.result

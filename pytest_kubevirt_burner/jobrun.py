@@ -17,6 +17,7 @@ import pytest
 from .errors import JobFailed, JobSpecError
 from .jobs.context import JobContext, Renderer
 from .jobs.progress import ProgressSink
+from .jobs.progress_lines import ProgressLines
 from .jobs.runner import new_result, run_job
 from .jobs.watches import WatchFactory, resilient_watches
 from .jobspec import JobSpec
@@ -24,6 +25,18 @@ from .measurements import Slo
 from .results import JobResult
 from .session import BurnerSession
 from .templates import TemplateRenderer
+
+
+def progress_sink(
+    session: BurnerSession, job: str, bar: ProgressSink | None
+) -> ProgressSink | None:
+    """The live bar on a terminal; without one, lines every --burner-progress-interval s."""
+    if getattr(bar, "enabled", bar is not None):
+        return bar
+    console, interval = session.console, session.run.progress_interval
+    if console.enabled and not console.is_tty and interval > 0:
+        return ProgressLines(job, console.line, interval)
+    return bar
 
 
 def job_context(

@@ -206,6 +206,16 @@ def add_options(parser: pytest.Parser) -> None:
         help="render and validate every job, resolve kinds through discovery, create nothing",
     )
     opt(
+        "--burner-progress-interval",
+        "burner_progress_interval",
+        metavar="SECONDS",
+        dest="burner_progress_interval",
+        type=float,
+        default=None,
+        help="without a terminal (CI logs): a progress line per running job every SECONDS "
+        "(default 10; 0 turns the lines off)",
+    )
+    opt(
         "--burner-baseline",
         None,
         metavar="PATH",
@@ -285,6 +295,7 @@ class RunConfig:
     es_server: str | None = None
     es_index: str | None = None
     keep_on_interrupt: bool = False
+    progress_interval: float = 10.0
     later: dict[str, object] = field(default_factory=dict)
 
 
@@ -350,7 +361,20 @@ def resolve(config: pytest.Config) -> RunConfig:
         dry_run=bool(_get(config, "burner_dry_run", "burner_dry_run")),
         keep_on_interrupt=bool(config.getoption("burner_keep_on_interrupt", False)),
         latency_clock=clock,
+        progress_interval=_progress_interval(config),
     )
+
+
+def _progress_interval(config: pytest.Config) -> float:
+    """--burner-progress-interval in seconds (10 by default, 0 for none)."""
+    raw = _get(config, "burner_progress_interval", "burner_progress_interval")
+    try:
+        value = 10.0 if raw is None else float(raw)  # type: ignore[arg-type]
+    except ValueError:
+        raise pytest.UsageError(f"--burner-progress-interval: not a number: {raw!r}") from None
+    if value < 0:
+        raise pytest.UsageError(f"--burner-progress-interval: must be >= 0, got {raw}")
+    return value
 
 
 MIN_FREE_BYTES = 1 << 20

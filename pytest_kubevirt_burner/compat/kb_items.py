@@ -21,7 +21,7 @@ import pytest
 
 from ..cluster import ClusterClient
 from ..indexers.elasticsearch import ElasticIndexer
-from ..jobrun import job_context, run_in_session
+from ..jobrun import job_context, progress_sink, run_in_session
 from ..jobs.context import JobContext
 from ..jobs.preflight import build_plan
 from ..jobs.runner import cleanup_run
@@ -174,6 +174,7 @@ class KubeBurnerPlugin:
             metrics_dir=self.metrics_directory(session) if indexed else None,
             slos=job.slos,
             measurements=job.measurements,
+            progress=progress_sink(session, job.spec.name, None),
         )
 
     def _health(self, client: ClusterClient) -> None:

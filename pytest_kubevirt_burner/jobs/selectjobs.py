@@ -70,7 +70,7 @@ class SelectorJob(JobBase):
     def check_not_empty(self) -> None:
         """Fail when the selectors matched nothing (a gate that would pass by accident)."""
         spec = self.ctx.spec
-        if spec.allow_empty or self.ctx.stop.is_set() or sum(self.result.expected.values()):
+        if spec.allow_empty or self.ctx.stop.is_set() or any(self.result.expected.values()):
             return
         wanted = "; ".join(
             f"{o.kind} {selector(o.label_selector) or '(no selector)'}" for o in spec.objects
