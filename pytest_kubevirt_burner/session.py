@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import uuid as uuidlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +66,10 @@ class BurnerSession:
                 else:
                     target = resolve_target(self.run.kube_config, self.run.kube_context)
                 client = ClusterClient(target, workers=64)
+                client.stats.on_retry = self._connect_retry_line(target.server)
                 version = str(client.server_version().get("gitVersion", "unknown"))
                 nodes = client.node_count()
+                client.stats.on_retry = None
             except ApiError as exc:  # 401/403 and the like: name the cluster and kubeconfig
                 raise pytest.UsageError(f"{target.describe()}: {exc}") from None
             except ClusterError as exc:
@@ -79,6 +82,20 @@ class BurnerSession:
             }
             self._client = client
         return self._client
+
+    def _connect_retry_line(self, server: str) -> Callable[[str, str, float], None]:
+        """While connecting: a line per retry, so an unreachable cluster is never silent."""
+        attempts = [0]
+
+        def line(verb: str, cause: str, delay: float) -> None:
+            attempts[0] += 1
+            what = "unreachable" if cause == "connection" else f"answering {cause}"
+            self.console.line(
+                f"kubevirt-burner: the cluster at {server} is {what}; retry {attempts[0]} "
+                f"in {delay:.1f}s"
+            )
+
+        return line
 
     def start_observability(self) -> None:
         """Connect Prometheus/Elasticsearch when asked to (after the cluster is connected)."""
