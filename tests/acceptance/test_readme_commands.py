@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "kube-burner-examples"
@@ -42,6 +43,11 @@ def on_the_simulator(command: str, metrics: Path) -> list[str]:
             continue
         if arg.endswith((".yml", ".yaml")) and i and args[i - 1] == "--kube-burner-config":
             arg = str(next(DATA.rglob(Path(arg).name)))  # the README's config, in tests/data
+            jobs = yaml.safe_load(Path(arg).read_text())["jobs"]
+            # scaled small in time too: the config's jobPause values add up to half an hour
+            pauses = ",".join(f"jobs.{n}.jobPause=0s" for n in range(len(jobs)))
+            out += [arg, "--kube-burner-set", pauses]
+            continue
         out.append(arg)
     if "--kube-sim" not in out:
         out.insert(0, "--kube-sim")
