@@ -326,7 +326,9 @@ def resolve(config: pytest.Config) -> RunConfig:
         raise pytest.UsageError(f"--burner-scale: not a number: {scale_raw!r}") from None
     if scale <= 0:
         raise pytest.UsageError(f"--burner-scale: must be > 0, got {scale}")
-    run_uuid = str(_get(config, "burner_uuid", "burner_uuid") or uuidlib.uuid4())
+    # a pytest-xdist worker uses the controller's uuid (handed over in workerinput)
+    inherited = getattr(config, "workerinput", {}).get(WORKER_UUID_KEY)
+    run_uuid = str(inherited or _get(config, "burner_uuid", "burner_uuid") or uuidlib.uuid4())
     if len(run_uuid) > 63 or not run_uuid.replace("-", "").isalnum():
         raise pytest.UsageError(
             f"--burner-uuid: must be a valid label value (letters, digits, '-', at most 63), "
@@ -378,6 +380,7 @@ def _progress_interval(config: pytest.Config) -> float:
 
 
 MIN_FREE_BYTES = 1 << 20
+WORKER_UUID_KEY = "kubevirt_burner_uuid"  # workerinput key of the controller's run uuid
 
 
 def metrics_directory_problem(path: Path) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from typing import Any
 
 import pytest
 
@@ -25,10 +26,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SESSION_KEY] = burner_session
     report.register(config)
     compat.register(config)  # --kube-burner-config: the config's jobs become test items
+    if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(XdistHooks(), "kubevirt-burner-xdist")
     burner_session.interrupts.install()
 
 
 @pytest.hookimpl(trylast=True)  # after -k/-m/--deselect: only selected items are validated
+class XdistHooks:
+    """On the pytest-xdist controller: every worker gets the controller's run uuid."""
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """Hand the run uuid to a starting worker."""
+        node.workerinput[options.WORKER_UUID_KEY] = node.config.stash[SESSION_KEY].run.uuid
+
+
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
