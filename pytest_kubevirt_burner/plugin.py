@@ -31,7 +31,6 @@ def pytest_configure(config: pytest.Config) -> None:
     burner_session.interrupts.install()
 
 
-@pytest.hookimpl(trylast=True)  # after -k/-m/--deselect: only selected items are validated
 class XdistHooks:
     """On the pytest-xdist controller: every worker gets the controller's run uuid."""
 
@@ -41,6 +40,7 @@ class XdistHooks:
         node.workerinput[options.WORKER_UUID_KEY] = node.config.stash[SESSION_KEY].run.uuid
 
 
+@pytest.hookimpl(trylast=True)  # after -k/-m/--deselect: only selected items are validated
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
