@@ -21,11 +21,12 @@ import pytest
 
 from ..cluster import ClusterClient
 from ..hooks import document_preparer
-from ..jobrun import job_context, run_in_session
+from ..jobrun import job_context, progress_sink, run_in_session
 from ..jobs.context import JobContext
 from ..jobs.preflight import build_plan
 from ..jobs.runner import cleanup_run
 from ..jobs.watches import resilient_watches
+from ..report.model import RESULTS_KEY
 from ..results import JobResult
 from ..session import SESSION_KEY, BurnerSession
 from .kb_metrics import KbEndpoints, PrometheusEndpointError
@@ -56,8 +57,15 @@ class KubeBurnerItem(pytest.Item):
         self.result: JobResult | None = None
 
     def runtest(self) -> None:
-        """Run the job through the burner runner."""
-        self.result = self.plugin.run(self.job)
+        """Run the job through the burner runner; its results join the reports like a test's."""
+        session: BurnerSession = self.config.stash[SESSION_KEY]
+        mine: list[JobResult] = []
+        self.stash[RESULTS_KEY] = mine  # the results table and summary.json read them
+        before = len(session.results)
+        try:
+            self.result = self.plugin.run(self.job)
+        finally:
+            mine.extend(session.results[before:])
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         """The job's one-line reason (plus SLO breaches), not a traceback."""
@@ -169,6 +177,7 @@ class KubeBurnerPlugin:
             slos=job.slos,
             measurements=job.measurements,
             renderer=self.cfg.renderer(job),
+            progress=progress_sink(session, job.spec.name, None),
         )
 
     def _health(self, client: ClusterClient) -> None:

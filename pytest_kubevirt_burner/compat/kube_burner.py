@@ -421,6 +421,7 @@ def _job(
     try:
         job_type, kwargs, extras = job_kwargs(raw, where)
         names, thresholds = measurement_list(global_measurements, raw.get("measurements"), where)
+        kwargs.setdefault("allow_empty", True)  # kube-burner passes on an empty selector
         spec = build_job(where, job_type, kwargs, path.parent, name)
         slos = [s for m, t in thresholds.items() for s in slos_from_thresholds(m, t, where)]
     except (ValueError, JobSpecError) as exc:

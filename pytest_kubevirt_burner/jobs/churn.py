@@ -180,7 +180,7 @@ class Churner(CreateJob):
         self.limiter.wait()
         fut = pool.submit(self._create_one, doc, ns)
         name = str((doc.get("metadata") or {}).get("name", ""))
-        fut.add_done_callback(partial(self._collect, name=name))
+        fut.add_done_callback(partial(self._collect, name=name, kind=str(doc["kind"])))
         return fut
 
     def recreate_iterations(self, iterations: list[int]) -> int:

@@ -58,6 +58,7 @@ class JobContext:
     measurements: list[str] | None = None  # None: the defaults for the job's kinds
     stats_before: StatsSnapshot | None = None  # the client's request counters at the start
     progress: ProgressSink | None = None  # a live progress display
+    notify: Callable[[str], None] | None = None  # a line for the user, printed at once
     limiter: TokenBucket = field(init=False)
 
     def __post_init__(self) -> None:
@@ -93,6 +94,11 @@ class JobContext:
         docs = self.renderer.render_file(obj.template, self.variables(obj, iteration, replica))
         lab = labels.object_labels(self.base_labels, index, iteration, replica)
         return [labels.stamp(doc, lab) for doc in docs]
+
+    def say(self, text: str) -> None:
+        """Print ``text`` for the user now (when the job has somewhere to print)."""
+        if self.notify is not None:
+            self.notify(text)
 
     def sleep(self, seconds: float) -> bool:
         """Sleep unless stopped; False when the job was stopped meanwhile."""

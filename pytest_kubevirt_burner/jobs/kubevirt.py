@@ -177,6 +177,15 @@ class KubevirtJob(JobBase):
         """List the targets, start the watches, send every op and fail when one failed."""
         ctx = self.ctx
         listed = {i: _targets(ctx, o) for i, o in enumerate(ctx.spec.objects)}
+        if not ctx.spec.allow_empty and not any(listed.values()):
+            wanted = "; ".join(
+                f"{o.kind or 'VirtualMachine'} {selector(o.label_selector) or '(no selector)'}"
+                for o in ctx.spec.objects
+            )
+            raise self.fail(
+                f"the selectors matched no object ({wanted}); pass allow_empty=True if that is "
+                "intended"
+            )
         self.add_watches(listed)
         self.watches.start()
         self.ms.watches_synced()

@@ -52,6 +52,12 @@ class QStats:
     missing: int
     values: Mapping[str, float]  # P50, P95, P99, min, max, avg
     clock: str = "client"
+    invalid: int = 0  # negative latencies among the n samples
+
+    def n_text(self) -> str:
+        """``n`` with the samples it leaves out or flags: ``48 (2 missing, 1 invalid)``."""
+        notes = [f"{c} {w}" for c, w in ((self.missing, "missing"), (self.invalid, "invalid")) if c]
+        return f"{self.n} ({', '.join(notes)})" if notes else str(self.n)
 
     def get(self, stat: str) -> float:
         """The named statistic (``P99``, ``max``...) in seconds, NaN when absent."""
@@ -68,7 +74,7 @@ class QStats:
             "max": q.max,
             "avg": q.avg,
         }
-        return cls(key, q.n, q.missing, values, q.clock)
+        return cls(key, q.n, q.missing, values, q.clock, q.invalid)
 
     @classmethod
     def from_fields(cls, key: str, doc: Mapping[str, Any], clock: str) -> QStats:
@@ -77,7 +83,8 @@ class QStats:
         for stat in STATS:
             raw = doc.get(stat)
             values[stat] = float(raw) / 1000 if isinstance(raw, int | float) else math.nan
-        return cls(key, int(doc.get("n") or 0), int(doc.get("missing") or 0), values, clock)
+        n, missing = int(doc.get("n") or 0), int(doc.get("missing") or 0)
+        return cls(key, n, missing, values, clock, int(doc.get("invalid") or 0))
 
 
 def quantile_key(doc: Mapping[str, Any]) -> str | None:

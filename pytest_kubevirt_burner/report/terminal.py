@@ -97,7 +97,7 @@ def results_table(views: Sequence[JobView]) -> list[str]:
                 r.job_name,
                 r.job_type,
                 key or "-",
-                str(q.n) if q else "-",
+                q.n_text() if q else "-",
                 *(fmt_table_s(q.get(s)) if q else "-" for s in ("P50", "P95", "P99")),
                 "dry run" if r.dry_run else "yes" if r.verified else "NO",
                 v.slo_verdict(),

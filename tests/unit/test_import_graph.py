@@ -19,7 +19,18 @@ ROOT = Path(pytest_kubevirt_burner.__file__).resolve().parent
 
 # lowest first; "" is the package's own __init__
 LAYERS: list[set[str]] = [
-    {"", "errors", "results", "labels", "durations", "yamlerrors", "stashkeys", "interrupt"},
+    {
+        "",
+        "errors",
+        "results",
+        "labels",
+        "durations",
+        "yamlerrors",
+        "stashkeys",
+        "interrupt",
+        "console",
+        "runlock",
+    },
     {"sim", "cluster", "templates", "statuspaths"},
     {"jobspec", "jobfields"},
     {"measurements"},

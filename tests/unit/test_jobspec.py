@@ -148,3 +148,10 @@ def test_namespaces(tpl: Path) -> None:
 )
 def test_dns1123(raw: str, out: str) -> None:
     assert dns1123(raw) == out
+
+
+def test_scaling_rounds_up_to_the_scaled_share(tpl: Path) -> None:
+    spec = build(tpl, iterations=5)
+    assert spec.scaled(0.5).iterations == 3  # 2.5 -> 3, never 2
+    assert build(tpl, iterations=10).scaled(0.3).iterations == 3  # 3.0000000000000004 -> 3
+    assert build(tpl, replicas=5).scaled(0.5).objects[0].replicas == 3
