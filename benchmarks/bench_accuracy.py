@@ -6,8 +6,9 @@ podLatencyMeasurement-<job>.json is joined (namespace, name) with the ground tru
 ``Created`` record is t0 and whose PodScheduled / Initialized / ContainersReady / Ready records
 are the true transition times. The error of a latency is measured minus true.
 
-    .venv/bin/python benchmarks/bench_accuracy.py                  # 5,000 pods at qps 200
-    .venv/bin/python benchmarks/bench_accuracy.py --pods 200       # smoke run
+    .venv/bin/python benchmarks/bench_accuracy.py                  # 3,000 pods at 100/500/1,000 qps
+    .venv/bin/python benchmarks/bench_accuracy.py --ab DIR         # DIR's package, then this one
+    .venv/bin/python benchmarks/bench_accuracy.py --pods 200 --qps 100  # smoke run
 
 Prints the distribution of |error| per transition; asserts nothing.
 """
@@ -75,74 +76,102 @@ def errors_ms(docs: list[dict[str, Any]], truth: list[dict[str, Any]]) -> dict[s
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the job and print the error distribution."""
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--pods", type=int, default=5000)
-    p.add_argument("--qps", type=int, default=200)
-    p.add_argument("--per-ns", type=int, default=100)
-    p.add_argument("--nodes", type=int, default=0)
-    p.add_argument("--bound-ms", type=float, default=50.0, help="the accuracy target")
-    args = p.parse_args(argv)
-    print(f"machine: {machine()}", flush=True)
-    with tempfile.TemporaryDirectory(prefix="bench-accuracy-") as tmp:
-        work = Path(tmp)
-        (work / "profile.yml").write_text(PROFILE)
-        suite = work / "suite"
-        write_suite(suite, "pods", args.pods, args.qps, args.per_ns)
-        sim = SimProcess(
-            nodes=args.nodes or max(3, math.ceil(args.pods / 250)),
-            node_pods=300,
-            profile=str(work / "profile.yml"),
-            ground_truth=True,
-            workdir=work / "sim",
-        )
-        sim.start()
-        try:
-            metrics = suite / "metrics"
-            cmd = [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-p",
-                "no:cacheprovider",
-                "-q",
-                "--kube-config",
-                str(sim.kubeconfig),
-                "--metrics-directory",
-                str(metrics),
-                str(suite / "test_scale.py"),
-            ]
-            env = {**os.environ, "BENCH_OUT": str(suite / "out.json")}
-            proc = subprocess.run(cmd, cwd=suite, env=env, capture_output=True, text=True)
-            if proc.returncode != 0:
-                raise RuntimeError(f"pytest exited with {proc.returncode}:\n{proc.stdout[-3000:]}")
-            sim.stop()
-            truth = sim.read_ground_truth()
-        finally:
-            sim.cleanup()
-        docs = read_json_array(metrics / "podLatencyMeasurement-test-scale.json")
-    errs = errors_ms(docs, truth)
-    print(
-        f"\n{args.pods} pods at qps {args.qps}; {len(docs)} documents; client clock; "
-        f"error = measured - true (ms)"
+def run_one(work: Path, pods: int, qps: int, per_ns: int, nodes: int, plugin_path: str) -> Any:
+    """One density job on a fresh simulator; returns (errors per transition, documents, load)."""
+    tag = f"{qps}{'-b' if plugin_path else ''}"
+    (work / "profile.yml").write_text(PROFILE)
+    suite = work / f"suite-{tag}"
+    write_suite(suite, "pods", pods, qps, per_ns)
+    sim = SimProcess(
+        nodes=nodes or max(3, math.ceil(pods / 250)),
+        node_pods=300,
+        profile=str(work / "profile.yml"),
+        ground_truth=True,
+        workdir=work / f"sim-{tag}",
     )
+    sim.start()
+    try:
+        metrics = suite / "metrics"
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--kube-config",
+            str(sim.kubeconfig),
+            "--metrics-directory",
+            str(metrics),
+            str(suite / "test_scale.py"),
+        ]
+        env = {**os.environ, "BENCH_OUT": str(suite / "out.json")}
+        if plugin_path:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [plugin_path, env.get("PYTHONPATH")]))
+        proc = subprocess.run(cmd, cwd=suite, env=env, capture_output=True, text=True)
+        load = os.getloadavg()[0]
+        if proc.returncode != 0:
+            raise RuntimeError(f"pytest exited with {proc.returncode}:\n{proc.stdout[-3000:]}")
+        sim.stop()
+        truth = sim.read_ground_truth()
+    finally:
+        sim.cleanup()
+    docs = read_json_array(metrics / "podLatencyMeasurement-test-scale.json")
+    return errors_ms(docs, truth), len(docs), load
+
+
+def print_table(errs: dict[str, list[float]], bound_ms: float) -> None:
+    """The |error| distribution of every transition."""
     print(
         f"{'transition':>16}{'n':>7}{'P50 |e|':>9}{'P90 |e|':>9}{'P99 |e|':>9}{'max |e|':>9}"
-        f"{'mean e':>9}{f'<= {args.bound_ms:g} ms':>10}"
+        f"{'mean e':>9}{f'<= {bound_ms:g} ms':>10}"
     )
     for transition, values in errs.items():
         if not values:
             continue
         absolute = sorted(abs(v) for v in values)
-        within = sum(1 for v in absolute if v <= args.bound_ms) / len(absolute)
+        within = sum(1 for v in absolute if v <= bound_ms) / len(absolute)
         finite = [v for v in values if math.isfinite(v)]
         mean = sum(finite) / len(finite) if finite else math.nan
         print(
             f"{transition:>16}{len(values):>7}{nearest_rank(absolute, 50):>9.2f}"
             f"{nearest_rank(absolute, 90):>9.2f}{nearest_rank(absolute, 99):>9.2f}"
-            f"{absolute[-1]:>9.2f}{mean:>9.2f}{within * 100:>9.2f}%"
+            f"{absolute[-1]:>9.2f}{mean:>9.2f}{within * 100:>9.2f}%",
+            flush=True,
         )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the jobs and print the error distributions."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--pods", type=int, default=3000)
+    p.add_argument("--qps", default="100,500,1000", help="comma-separated rates (burst = qps)")
+    p.add_argument("--per-ns", type=int, default=100)
+    p.add_argument("--nodes", type=int, default=0)
+    p.add_argument("--bound-ms", type=float, default=50.0, help="the accuracy target")
+    p.add_argument(
+        "--ab",
+        metavar="DIR",
+        default="",
+        help="also run the copy of the package in DIR (a directory holding "
+        "pytest_kubevirt_burner/) before the current one at every rate",
+    )
+    args = p.parse_args(argv)
+    print(f"machine: {machine()}", flush=True)
+    variants = [args.ab, ""] if args.ab else [""]
+    with tempfile.TemporaryDirectory(prefix="bench-accuracy-") as tmp:
+        for qps in (int(q) for q in args.qps.split(",")):
+            for variant in variants:
+                errs, n_docs, load = run_one(
+                    Path(tmp), args.pods, qps, args.per_ns, args.nodes, variant
+                )
+                label = f"before ({variant})" if variant else "current"
+                print(
+                    f"\n{label}: {args.pods} pods at qps {qps} (burst {qps}); {n_docs} documents; "
+                    f"client clock; error = measured - true (ms); 1-min load {load:.2f}",
+                    flush=True,
+                )
+                print_table(errs, args.bound_ms)
     return 0
 
 

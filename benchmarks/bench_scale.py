@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ VM_VARS = {
     "image": "quay.io/kubevirt/fedora-container-disk-images:35",
 }
 SUITE = """\
-import json, os, resource, time
+import json, os, resource, threading, time
 from pathlib import Path
 import pytest
 
@@ -76,10 +76,25 @@ def _status(key):
 def test_scale(burner):
     before = resource.getrusage(resource.RUSAGE_SELF)
     rss_before = _status("VmRSS")
+    samples, done = [], threading.Event()
+
+    def sample_rss():  # (seconds since the job started, VmRSS KiB) every 20 ms
+        while not done.wait(0.02):
+            samples.append((time.monotonic() - t0, _status("VmRSS")))
+
     t0 = time.monotonic()
+    sampler = threading.Thread(target=sample_rss, daemon=True)
+    sampler.start()
     result = burner.run()
     wall = time.monotonic() - t0
+    done.set()
+    sampler.join()
     after = resource.getrusage(resource.RUSAGE_SELF)
+    create_end = result.create_seconds or 0.0
+    phase_rss = {{
+        "create": max([r for t, r in samples if t <= create_end], default=rss_before),
+        "wait, verify, finalise": max([r for t, r in samples if t > create_end], default=0),
+    }}
     Path(os.environ["BENCH_OUT"]).write_text(json.dumps({{
         "job_wall_s": wall,
         "job_cpu_s": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
@@ -92,6 +107,7 @@ def test_scale(burner):
         "ready": result.ready,
         "verified": result.verified,
         "qps_achieved": result.qps_achieved,
+        "phase_rss_kib": phase_rss,
     }}))
     assert result.verified
 """
@@ -116,6 +132,7 @@ class Row:
     ready: dict[str, int]
     verified: bool
     variant: str = "current"
+    phase_rss_mib: dict[str, float] = field(default_factory=dict)  # sampled VmRSS peak per phase
 
     @property
     def cpu_ms_per_object(self) -> float:
@@ -234,6 +251,7 @@ def run_one(
         ready=inner["ready"],
         verified=inner["verified"],
         variant="before" if plugin_path else "current",
+        phase_rss_mib={k: v / 1024 for k, v in inner.get("phase_rss_kib", {}).items()},
     )
 
 
@@ -292,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(row)
                 pair.append(row)
                 print(fmt(row), flush=True)
+                if row.phase_rss_mib:
+                    phases = ", ".join(f"{k} {v:.0f} MiB" for k, v in row.phase_rss_mib.items())
+                    print(f"{'':>12}sampled peak RSS per phase: {phases}", flush=True)
             if len(pair) == 2:
                 b, c = sorted(pair, key=lambda r: r.variant)
                 print(

@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any
 
-from pytest_kubevirt_burner.sim.resources import Registry
+from pytest_kubevirt_burner.sim.registry import Registry
 from pytest_kubevirt_burner.sim.store import Event, Store
 
 

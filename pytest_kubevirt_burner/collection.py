@@ -56,6 +56,7 @@ def prepare(session: BurnerSession, items: Sequence[pytest.Item]) -> None:
     problem = options.metrics_directory_problem(session.run.metrics_directory)
     if problem:  # before anything is created, not as lost results at the end
         raise pytest.UsageError(problem)
+    session.lock_metrics_directory()
     session.client()
     session.start_observability()
     if needs_cluster:

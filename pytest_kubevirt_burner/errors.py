@@ -9,3 +9,9 @@ class JobSpecError(ValueError):
 
 class JobFailed(Exception):
     """The job ran but did not meet its goal; the message is what the test shows."""
+
+
+class DryRunDone(BaseException):
+    """``burner.run()`` in a dry run: the job was rendered, validated and resolved; the test
+    body stops here and the test passes (a BaseException so that ``except Exception`` in a
+    test body does not swallow it)."""

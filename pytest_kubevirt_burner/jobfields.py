@@ -8,6 +8,7 @@ kube-burner config mapping (compat/kb_schema.py), the jobSummary's jobConfig
 
 from __future__ import annotations
 
+import math
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -246,6 +247,15 @@ class JobSpec:
     skip_indexing: bool = field(
         default=False, metadata=_meta("skipIndexing", "bool", "write no documents for this job")
     )
+    allow_empty: bool = field(
+        default=False,
+        metadata=_meta(
+            None,
+            "bool",
+            "delete, patch, read and kubevirt jobs: pass when the selectors match nothing "
+            "(otherwise that fails the job; kube-burner configs allow it)",
+        ),
+    )
     default_missing_keys_with_zero: bool = field(
         default=False,
         metadata=_meta(
@@ -284,8 +294,8 @@ class JobSpec:
         if factor == 1.0:
             return self
         if self.iterations > 1:
-            return replace(self, iterations=max(1, round(self.iterations * factor)))
-        objs = tuple(replace(o, replicas=max(1, round(o.replicas * factor))) for o in self.objects)
+            return replace(self, iterations=scaled_count(self.iterations, factor))
+        objs = tuple(replace(o, replicas=scaled_count(o.replicas, factor)) for o in self.objects)
         return replace(self, objects=objs)
 
     def expected_count(self, obj: ObjectSpec) -> int:
@@ -297,6 +307,11 @@ class JobSpec:
         if not self.namespaced_iterations:
             return self.namespace
         return f"{self.namespace}-{iteration // self.iterations_per_namespace}"
+
+
+def scaled_count(count: int, factor: float) -> int:
+    """``count * factor`` rounded up (never below the scaled share), at least 1."""
+    return max(1, math.ceil(round(count * factor, 9)))
 
 
 JOB_SPEC_FIELDS = fields(JobSpec)

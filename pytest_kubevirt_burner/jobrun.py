@@ -18,6 +18,7 @@ from . import hooks
 from .errors import JobFailed, JobSpecError
 from .jobs.context import JobContext, Renderer
 from .jobs.progress import ProgressSink
+from .jobs.progress_lines import ProgressLines
 from .jobs.runner import new_result, run_job
 from .jobs.watches import WatchFactory, resilient_watches
 from .jobspec import JobSpec
@@ -25,6 +26,18 @@ from .measurements import Slo
 from .results import JobResult
 from .session import BurnerSession
 from .templates import TemplateRenderer
+
+
+def progress_sink(
+    session: BurnerSession, job: str, bar: ProgressSink | None
+) -> ProgressSink | None:
+    """The live bar on a terminal; without one, lines every --burner-progress-interval s."""
+    if getattr(bar, "enabled", bar is not None):
+        return bar
+    console, interval = session.console, session.run.progress_interval
+    if console.enabled and not console.is_tty and interval > 0:
+        return ProgressLines(job, console.line, interval)
+    return bar
 
 
 def job_context(
@@ -58,6 +71,7 @@ def job_context(
         progress=progress,
         hook_dir=base_dir,
         hook_env=_hook_env(session) if spec.hooks else {},
+        notify=session.console.line,
     )
 
 
@@ -110,6 +124,17 @@ def run_in_session(
     if not run.failure:
         run.failure = list(result.slo_breaches)
     return run
+
+
+def dry_run_line(result: JobResult) -> str:
+    """What a dry-run job would do: the kinds and counts it would create."""
+    if result.expected:
+        kinds = ", ".join(f"{k}: {n}" for k, n in sorted(result.expected.items()))
+        return (
+            f"dry run: {result.job_name} would create {kinds} "
+            f"({result.rendered} documents rendered and resolved)"
+        )
+    return f"dry run: {result.job_name} ({result.job_type} job) validated; nothing is sent"
 
 
 def _job_finished(config: pytest.Config, result: JobResult) -> None:

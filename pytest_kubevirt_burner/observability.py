@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from .durations import parse_duration
-from .indexers.elasticsearch import Preparer
+from .indexers.base import Preparer
+from .indexers.select import AutoIndexer
 from .metrics.collect import JobWindow
 from .metrics.pipeline import JobObservation, ObservabilityPipeline, SessionObservation
 from .metrics.profiles import ProfileError
@@ -109,14 +110,15 @@ class Observability:
         o = self.options
         if not o.es_server:
             return None
-        from .indexers.elasticsearch import ElasticIndexer
-
-        return ElasticIndexer(
-            [o.es_server],
-            o.es_index,
-            verify=not o.es_skip_tls_verify,
-            ca_certs=o.es_ca_cert,
-        )
+        try:
+            return AutoIndexer(
+                [o.es_server],
+                o.es_index,
+                verify=not o.es_skip_tls_verify,
+                ca_certs=o.es_ca_cert,
+            )
+        except ValueError as exc:
+            raise ValueError(f"--es-index: {exc}") from None
 
     def job_finished(self, result: JobResult) -> JobObservation | None:
         """Collect metrics and alerts for the job's window (start to end after job_pause)."""
@@ -142,9 +144,28 @@ class Observability:
     def finish(self) -> SessionObservation | None:
         """Index the session's files into Elasticsearch (idempotent)."""
         if self.pipeline is not None and self.finished is None:
-            self.finished = self.pipeline.finish()
-            self.warnings.extend(self.finished.warnings)
+            self.finished = done = self.pipeline.finish()
+            where = self.es_where
+            for line in done.warnings:
+                if done.es_failed and line.startswith(f"{done.es_failed} documents not indexed"):
+                    line = (
+                        f"{where}: {line.rstrip(';')}; every document stays in"
+                        f" {self.pipeline.directory} (re-index: python -m pytest_kubevirt_burner"
+                        f" index {self.pipeline.directory} --es-server URL --es-index"
+                        f" {getattr(self._es, 'index', 'NAME')})"
+                    )
+                self.warnings.append(line)
         return self.finished
+
+    @property
+    def es_where(self) -> str:
+        """The search server and index (never credentials), for messages."""
+        return str(getattr(self._es, "where", "search server"))
+
+    @property
+    def failed_documents(self) -> int:
+        """Documents the search server did not take (0 when every one was indexed)."""
+        return self.finished.es_failed if self.finished is not None else 0
 
     def close(self) -> None:
         """Release connections and stop an embedded Prometheus."""

@@ -88,6 +88,8 @@ OPTIONS: tuple[OptionDecl, ...] = (
        "YAML file", "kube_sim_profile", metavar="NAME_OR_FILE"),
     _o("--kube-sim-nodes", "number of simulated nodes (default 3)", "kube_sim_nodes", "int",
        metavar="N"),
+    _o("--kube-sim-crds", "with --kube-sim: also serve the CRDs of this file or directory, or "
+       "'openshift' (repeatable)", kind="list", metavar="FILE_OR_DIR"),
     _o("--kube-sim-prometheus", "with --kube-sim: start a Prometheus scraping the simulator",
        kind="bool", default=False),
     _o("--burner-uuid", "run id stamped as label kube-burner.io/uuid (default: a fresh uuid4)",
@@ -116,10 +118,15 @@ OPTIONS: tuple[OptionDecl, ...] = (
        metavar="FILE"),
     _o("--es-skip-tls-verify", "do not verify Elasticsearch's TLS certificate (verification is "
        "on by default)", kind="bool", default=False),
+    _o("--es-allow-failures", "do not fail the session when documents could not be indexed",
+       kind="bool", default=False),
     _o("--burner-scale", "multiply iterations (or replicas) of every job, e.g. 0.01 for a smoke "
        "run", "burner_scale", "float", metavar="FACTOR"),
     _o("--burner-dry-run", "render and validate every job, resolve kinds through discovery, "
        "create nothing", "burner_dry_run", "bool"),
+    _o("--burner-progress-interval", "without a terminal (CI logs): a progress line per running "
+       "job every SECONDS (default 10; 0 turns the lines off)", "burner_progress_interval",
+       metavar="SECONDS"),
     _o("--burner-baseline", "an earlier metrics directory to compare with", metavar="PATH"),
     _o("--burner-regression", "fail on regression, e.g. vmiLatency.VMIRunning:P99:10%% "
        "(repeatable)", kind="list", metavar="SPEC"),
@@ -224,6 +231,8 @@ class RunConfig:
     dry_run: bool
     latency_clock: str
     keep_on_interrupt: bool = False
+    kube_sim_crds: tuple[str, ...] = ()
+    progress_interval: float = 10.0
     observability: ObservabilityOptions = field(default_factory=ObservabilityOptions)
 
     @property
@@ -280,7 +289,9 @@ def resolve(config: pytest.Config) -> RunConfig:
     scale = _number(values, "burner_scale", float, 1.0)
     if scale <= 0:
         raise pytest.UsageError(f"--burner-scale: must be > 0, got {scale}")
-    run_uuid = str(values["burner_uuid"] or uuidlib.uuid4())
+    # a pytest-xdist worker uses the controller's uuid (handed over in workerinput)
+    inherited = getattr(config, "workerinput", {}).get(WORKER_UUID_KEY)
+    run_uuid = str(inherited or values["burner_uuid"] or uuidlib.uuid4())
     if len(run_uuid) > 63 or not run_uuid.replace("-", "").isalnum():
         raise pytest.UsageError(
             f"--burner-uuid: must be a valid label value (letters, digits, '-', at most 63), "
@@ -307,12 +318,26 @@ def resolve(config: pytest.Config) -> RunConfig:
         scale=scale,
         dry_run=bool(values["burner_dry_run"]),
         keep_on_interrupt=bool(values["burner_keep_on_interrupt"]),
+        kube_sim_crds=tuple(str(c) for c in values["kube_sim_crds"] or ()),
+        progress_interval=_progress_interval(values["burner_progress_interval"]),
         latency_clock=clock,
         observability=observability_options(values),
     )
 
 
+def _progress_interval(raw: object) -> float:
+    """--burner-progress-interval in seconds (10 by default, 0 for none)."""
+    try:
+        value = 10.0 if raw is None else float(str(raw))
+    except ValueError:
+        raise pytest.UsageError(f"--burner-progress-interval: not a number: {raw!r}") from None
+    if value < 0:
+        raise pytest.UsageError(f"--burner-progress-interval: must be >= 0, got {raw}")
+    return value
+
+
 MIN_FREE_BYTES = 1 << 20
+WORKER_UUID_KEY = "kubevirt_burner_uuid"  # workerinput key of the controller's run uuid
 
 
 def metrics_directory_problem(path: Path) -> str | None:

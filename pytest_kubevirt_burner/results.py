@@ -74,6 +74,7 @@ class JobResult:
     job_type: str
     uuid: str
     dry_run: bool = False
+    iterations: int = 1  # the job's iterations after --burner-scale
     kinds: dict[str, str] = field(default_factory=dict)  # kind -> apiVersion
     expected: dict[str, int] = field(default_factory=dict)
     created: dict[str, int] = field(default_factory=dict)  # objects created, by kind
@@ -93,6 +94,7 @@ class JobResult:
     connection_errors: int = 0
     deduplicated_creates: int = 0
     errors: list[str] = field(default_factory=list)
+    refused: dict[str, int] = field(default_factory=dict)  # creates refused for good, by kind
     documents: list[dict[str, Any]] = field(default_factory=list)  # quantiles + jobSummary written
     quantiles: dict[str, Quantiles] = field(default_factory=dict)
     all_quantiles: dict[str, dict[str, Quantiles]] = field(default_factory=dict)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import uuid as uuidlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,13 @@ import yaml
 
 from . import hooks
 from .cluster import ApiError, ClusterClient, ClusterError, resolve_target
+from .console import Console
 from .interrupt import InterruptHandler
 from .jobs.cleanup import cleanup_after_interrupt
 from .observability import Observability
 from .options import RunConfig
 from .results import JobResult
+from .runlock import MetricsDirectoryBusy, RunLock
 from .sim.process import SimProcess
 from .stashkeys import SESSION_KEY
 
@@ -57,12 +60,19 @@ class BurnerSession:
         self.cluster_facts: dict[str, Any] = {}
         self.interrupts = InterruptHandler()
         self.observability = Observability(run.observability, hooks.document_preparer(config))
+        # duplicated now (configure time, capture suspended); xdist workers stay quiet
+        self.console = Console.open(quiet=hasattr(config, "workerinput"))
+        self._lock: RunLock | None = None
 
     # --- simulator ------------------------------------------------------------------------
     def simulator(self) -> SimProcess:
         """The session's simulated cluster, started on first use."""
         if self._sim is None:
-            sim = SimProcess(nodes=self.run.kube_sim_nodes, profile=self.run.kube_sim_profile)
+            sim = SimProcess(
+                nodes=self.run.kube_sim_nodes,
+                profile=self.run.kube_sim_profile,
+                extra_args=[arg for crd in self.run.kube_sim_crds for arg in ("--crd", str(crd))],
+            )
             try:
                 sim.start()
             except Exception as exc:
@@ -82,8 +92,10 @@ class BurnerSession:
                 else:
                     target = resolve_target(self.run.kube_config, self.run.kube_context)
                 client = ClusterClient(target, workers=64)
+                client.stats.on_retry = self._connect_retry_line(target.server)
                 version = str(client.server_version().get("gitVersion", "unknown"))
                 nodes = client.node_count()
+                client.stats.on_retry = None
             except ApiError as exc:  # 401/403 and the like: name the cluster and kubeconfig
                 raise pytest.UsageError(f"{target.describe()}: {exc}") from None
             except ClusterError as exc:
@@ -96,6 +108,20 @@ class BurnerSession:
             }
             self._client = client
         return self._client
+
+    def _connect_retry_line(self, server: str) -> Callable[[str, str, float], None]:
+        """While connecting: a line per retry, so an unreachable cluster is never silent."""
+        attempts = [0]
+
+        def line(verb: str, cause: str, delay: float) -> None:
+            attempts[0] += 1
+            what = "unreachable" if cause == "connection" else f"answering {cause}"
+            self.console.line(
+                f"kubevirt-burner: the cluster at {server} is {what}; retry {attempts[0]} "
+                f"in {delay:.1f}s"
+            )
+
+        return line
 
     def start_observability(self) -> None:
         """Connect Prometheus/Elasticsearch when asked to (after the cluster is connected)."""
@@ -114,14 +140,33 @@ class BurnerSession:
             obs.close()
         lines = list(dict.fromkeys(obs.warnings))
         if done is not None and done.es_indexed and not done.es_failed:
-            lines.append(f"Elasticsearch: {done.es_indexed} documents indexed")
+            lines.append(f"{obs.es_where}: {done.es_indexed} documents indexed")
         return lines
+
+    def indexing_failed(self) -> bool:
+        """Documents were not indexed and ``--es-allow-failures`` was not given."""
+        allowed = bool(self.config.getoption("es_allow_failures", False))
+        return self.observability.failed_documents > 0 and not allowed
 
     def metrics_directory(self) -> Path:
         """The metrics directory, created on first use."""
         path = self.run.metrics_directory
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    def lock_metrics_directory(self) -> None:
+        """Hold the metrics directory for this run (UsageError naming the live run holding it).
+
+        A dry run writes nothing and takes no lock; pytest-xdist workers share the controller's.
+        """
+        if self._lock is not None or self.run.dry_run or hasattr(self.config, "workerinput"):
+            return
+        lock = RunLock(self.run.metrics_directory, self.run.uuid)
+        try:
+            lock.acquire()
+        except (MetricsDirectoryBusy, OSError) as exc:
+            raise pytest.UsageError(str(exc)) from None
+        self._lock = lock
 
     def metadata(self) -> dict[str, Any]:
         """Metadata stamped on every document (kube-burner's k8sVersion and totalNodes)."""
@@ -164,7 +209,11 @@ class BurnerSession:
         )
 
     def close(self) -> None:
-        """Stop the simulator and release the client."""
+        """Stop the simulator, release the client and the console."""
+        self.console.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
         if self._client is not None:
             with contextlib.suppress(Exception):
                 self._client.close()

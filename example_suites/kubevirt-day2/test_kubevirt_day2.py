@@ -36,35 +36,38 @@ VMS = 10
 )
 def test_create_fleet(burner):
     result = burner.run()
-    assert result.verified and result.ready["VirtualMachine"] == VMS
+    assert result.verified
+    assert result.ready["VirtualMachine"] == result.expected["VirtualMachine"]  # VMS unscaled
 
 
 @pytest.mark.kubevirt_op("stop", **WAVE)
 @pytest.mark.slo("vmiLatency.stop.VMStopped", p95="1m")
 def test_stop_wave(burner):
-    assert burner.run().ready == {"stop": VMS}
+    result = burner.run()
+    assert result.ready == result.expected and result.expected["stop"] >= 1
 
 
 @pytest.mark.kubevirt_op("start", **WAVE)
 @pytest.mark.slo("vmiLatency.start.VMIRunning", p50="45s", p95="60s")
 def test_start_wave(burner):
-    assert burner.run().ready == {"start": VMS}
+    result = burner.run()
+    assert result.ready == result.expected and result.expected["start"] >= 1
 
 
 @pytest.mark.kubevirt_op("restart", execution_mode="parallel", iterations=2, **WAVE)
 @pytest.mark.slo("vmiLatency.restart.VMIRunning", p50="45s", p95="60s")
 def test_restart_waves(burner):
     result = burner.run()
-    assert result.ready == {"restart": 2 * VMS}
-    assert result.latency("vmiLatency.restart.VMReady").n == 2 * VMS
+    assert result.ready == result.expected  # 2 waves of the whole fleet: 2 * VMS at full size
+    assert result.latency("vmiLatency.restart.VMReady").n == result.expected["restart"]
 
 
 @pytest.mark.kubevirt_op("migrate", **WAVE)
 @pytest.mark.slo("vmimLatency.Succeeded", p95="2m")
 def test_migrate_wave(burner):
     result = burner.run()
-    assert result.ready == {"migrate": VMS}
-    assert result.latency("vmimLatency.Succeeded").n == VMS
+    assert result.ready == result.expected and result.expected["migrate"] >= 1
+    assert result.latency("vmimLatency.Succeeded").n == result.expected["migrate"]
 
 
 @pytest.mark.delete(kind="Namespace", label_selector=FLEET, max_wait_timeout="10m")

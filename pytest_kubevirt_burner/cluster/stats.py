@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -66,6 +67,8 @@ class RequestStats:
         self._throttle_seconds = 0.0
         self._retry_wait = 0.0
         self._deduplicated = 0
+        self.on_retry: Callable[[str, RetryCause, float], None] | None = None
+        """Called outside the lock on every retry (a line while the cluster is unreachable)."""
 
     def add_request(self, verb: str) -> None:
         """One HTTP request was sent."""
@@ -83,6 +86,8 @@ class RequestStats:
                 self._http_5xx += 1
             else:
                 self._connection_errors += 1
+        if self.on_retry is not None:
+            self.on_retry(verb, cause, delay)
 
     def add_throttle(self, seconds: float) -> None:
         """The limiter delayed one request by ``seconds``."""

@@ -28,6 +28,7 @@ from urllib3 import exceptions as u3
 from .client import ClusterClient
 from .errors import ApiError, ClusterError
 from .ratelimit import TokenBucket
+from .rxstream import BodyPump, StampedBody
 from .stats import StatsSink
 from .transport import Query, RetryPolicy
 
@@ -136,6 +137,8 @@ class ResilientWatch:
         self.last_error: BaseException | None = None
         self.failing = False
         """True from a failed list/watch attempt until the next one succeeds."""
+        self.kernel_stamps = False
+        """Whether the current stream's events carry the kernel's receive time (plain HTTP)."""
 
     def __repr__(self) -> str:
         where = self.namespace or "all namespaces"
@@ -293,15 +296,25 @@ class ResilientWatch:
         with self._lock:
             self._resp = resp
         clean = False
+        pump: BodyPump | None = None
         try:
+            # Each piece of the body comes with the time its bytes arrived (kernel receive
+            # timestamps on plain HTTP) and is read on a thread of its own, so the time spent
+            # below decoding and dispatching earlier lines, or waiting for the GIL, never delays
+            # the stamps of later ones.
+            body = StampedBody(resp)
+            self.kernel_stamps = body.kernel_stamps
+            pump = BodyPump(body, f"watch-{self.info.plural}-reader")
             pending = b""
+            # one offset per stream, so the monotonic stamps keep the order of the wall ones
+            offset = time.time_ns() - time.monotonic_ns()
             while not self._stop.is_set():
-                chunk = resp.read1(65536)
+                chunk, wall = pump.read()
                 if not chunk:
-                    clean = not self._stop.is_set()
+                    clean = not self._stop.is_set() and body.reusable
                     return
-                wall, mono = time.time_ns(), time.monotonic_ns()
-                lines = (pending + chunk).split(b"\n")
+                mono = wall - offset
+                lines = (pending + chunk).split(b"\n") if pending else chunk.split(b"\n")
                 pending = lines.pop()
                 for line in lines:
                     if line.strip() and not self._stop.is_set():
@@ -309,6 +322,10 @@ class ResilientWatch:
         finally:
             with self._lock:
                 self._resp = None
+            if pump is not None and pump.running:
+                with contextlib.suppress(ValueError, RuntimeError, OSError):
+                    resp.shutdown()  # wakes the reading thread; close() alone would not
+                pump.close()
             if clean:
                 resp.release_conn()  # the server ended the stream: the connection is reusable
             else:

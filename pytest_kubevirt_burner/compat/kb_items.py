@@ -20,12 +20,13 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from ..cluster import ClusterClient
-from ..indexers.elasticsearch import ElasticIndexer
-from ..jobrun import job_context, run_in_session
+from ..hooks import document_preparer
+from ..jobrun import job_context, progress_sink, run_in_session
 from ..jobs.context import JobContext
 from ..jobs.preflight import build_plan
 from ..jobs.runner import cleanup_run
 from ..jobs.watches import resilient_watches
+from ..report.model import RESULTS_KEY
 from ..results import JobResult
 from ..session import SESSION_KEY, BurnerSession
 from .kb_metrics import KbEndpoints, PrometheusEndpointError
@@ -56,8 +57,15 @@ class KubeBurnerItem(pytest.Item):
         self.result: JobResult | None = None
 
     def runtest(self) -> None:
-        """Run the job through the burner runner."""
-        self.result = self.plugin.run(self.job)
+        """Run the job through the burner runner; its results join the reports like a test's."""
+        session: BurnerSession = self.config.stash[SESSION_KEY]
+        mine: list[JobResult] = []
+        self.stash[RESULTS_KEY] = mine  # the results table and summary.json read them
+        before = len(session.results)
+        try:
+            self.result = self.plugin.run(self.job)
+        finally:
+            mine.extend(session.results[before:])
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         """The job's one-line reason (plus SLO breaches), not a traceback."""
@@ -169,6 +177,7 @@ class KubeBurnerPlugin:
             slos=job.slos,
             measurements=job.measurements,
             renderer=self.cfg.renderer(job),
+            progress=progress_sink(session, job.spec.name, None),
         )
 
     def _health(self, client: ClusterClient) -> None:
@@ -227,7 +236,7 @@ class KubeBurnerPlugin:
         return result
 
     # -- after the session ------------------------------------------------------------------------
-    def pytest_sessionfinish(self) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Global gc, then indexing into the config's Elasticsearch/OpenSearch endpoints."""
         if self.cfg.gc:
             for ctx, kinds in reversed(self.created):
@@ -237,11 +246,31 @@ class KubeBurnerPlugin:
                         self.lines.append(f"gc: {ctx.spec.name}: {left} objects remain")
             self.created.clear()
         self.endpoints.close()
+        if self.cfg.tarball is not None:
+            self._tarball(self.cfg.tarball)
         if self.cfg.elastic:
-            self._index()
+            failed = self._index()
+            allowed = self.config.getoption("es_allow_failures", False)
+            if failed and not allowed and session.exitstatus == pytest.ExitCode.OK:
+                self.lines.append("session failed: documents not indexed (--es-allow-failures)")
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
-    def _index(self) -> None:
+    def _tarball(self, tarball: Path) -> None:
+        """kube-burner's ``createTarball``: the metrics directory as a gzip tarball."""
+        from ..indexers.tarball import TarballError, create_tarball
+
+        directory = self.metrics_directory(self._session())
+        try:
+            count = create_tarball(directory, tarball)
+        except TarballError as exc:
+            self.lines.append(f"createTarball: {exc}")
+            return
+        self.lines.append(f"createTarball: {count} files of {directory} written to {tarball}")
+
+    def _index(self) -> int:
+        """Index into every configured server; how many documents were not indexed."""
         session = self._session()
+        failed = 0
         directory = self.metrics_directory(session)
         names = {job.spec.name for job in self.cfg.jobs}
         files = sorted(
@@ -252,25 +281,37 @@ class KubeBurnerPlugin:
             }
             | set(self.endpoints.files())
         )
+        from ..indexers.base import split_credentials
+        from ..indexers.select import AutoIndexer, count_documents
+
         for ep in self.cfg.elastic:
-            where = f"{ep.kind} {', '.join(ep.servers)} (index {ep.index})"
+            shown = ", ".join(split_credentials(s)[0] for s in ep.servers)  # never a password
+            where = f"{ep.kind} {shown} (index {ep.index})"
+
             try:
-                indexer = ElasticIndexer(
+                indexer = AutoIndexer(
                     [_with_port(s) for s in ep.servers],
                     ep.index,
+                    kind=ep.kind,
                     verify=ep.verify,
                     request_timeout=5.0,
                     max_retries=0,
                 )
             except ValueError as exc:
                 self.lines.append(f"{where}: not indexed: {exc}")
+                failed += count_documents(files)
                 continue
             try:
-                total, warnings = indexer.index_files(files)
+                total, warnings = indexer.index_files(files, document_preparer(self.config))
             finally:
                 indexer.close()
+            info = indexer.info
+            if info is not None and (ep.kind == "opensearch") != (info.family == "OpenSearch"):
+                self.lines.append(f"{where}: the server is {info}: indexed with its own client")
             self.lines.append(f"{where}: {total.summary()}")
+            failed += total.failed
             self.lines.extend(f"{where}: {w}" for w in warnings)
+        return failed
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """One line per preload, gc, metrics/alerts warning and indexing outcome."""

@@ -87,6 +87,8 @@ class KubeBurnerConfig:
     path: Path
     jobs: list[KbJob]
     metrics_directory: Path | None = None
+    tarball: Path | None = None
+    """``createTarball: true``: the metrics directory is written to this tarball at the end."""
     elastic: list[EsEndpoint] = field(default_factory=list)
     prometheus: list[PromEndpoint] = field(default_factory=list)
     gc: bool = False
@@ -286,7 +288,9 @@ def _endpoints(cfg: KubeBurnerConfig, raw: Any, where: str, uuid: str) -> None:
             cfg.prometheus.append(prom)
         kind = idx.get("type")
         if idx.get("createTarball"):
-            raise KubeBurnerConfigError(f"{at}: 'indexer.createTarball' is not supported")
+            if kind != "local":
+                raise KubeBurnerConfigError(f"{at}: 'indexer.createTarball' needs type: local")
+            cfg.tarball = Path(str(idx.get("tarballName") or "kube-burner-metrics.tgz"))
         if kind == "local":
             directory = str(idx.get("metricsDirectory") or "collected-metrics-{{.UUID}}")
             cfg.metrics_directory = Path(directory.replace("{{.UUID}}", uuid))
@@ -428,6 +432,7 @@ def _job(
         job_type, kwargs, extras = job_kwargs(raw, where)
         kwargs["deletion_strategy"] = deletion_strategy
         names, thresholds = measurement_list(global_measurements, raw.get("measurements"), where)
+        kwargs.setdefault("allow_empty", True)  # kube-burner passes on an empty selector
         spec = build_job(where, job_type, kwargs, path.parent, name)
         slos = [s for m, t in thresholds.items() for s in slos_from_thresholds(m, t, where)]
     except (ValueError, JobSpecError) as exc:

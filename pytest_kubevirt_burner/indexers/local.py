@@ -25,6 +25,7 @@ __all__ = [
     "ReadStats",
     "append_documents",
     "file_name",
+    "is_document_array",
     "iter_documents",
     "repair_if_unterminated",
 ]
@@ -110,6 +111,15 @@ def repair_if_unterminated(path: Path) -> int | None:
     if last == b"]":
         return None
     return repair_json_array(path)
+
+
+def is_document_array(path: Path) -> bool:
+    """True for a result file (a JSON array); False for e.g. the report's ``summary.json``."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(64).lstrip()[:1] in (b"[", b"")
+    except OSError:
+        return True  # let the reader report the error
 
 
 @dataclass(slots=True)

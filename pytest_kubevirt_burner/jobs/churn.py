@@ -28,6 +28,7 @@ from ..results import JobResult
 from .context import JobContext, iter_replicas
 from .create import CreateJob, verify
 from .preflight import Plan
+from .progress import announce, finish
 from .waiters import ReadinessTracker
 from .watches import JobWatches, WatchFactory
 
@@ -183,7 +184,7 @@ class Churner(CreateJob):
         self.limiter.wait()
         fut = pool.submit(self._create_one, doc, ns)
         name = str((doc.get("metadata") or {}).get("name", ""))
-        fut.add_done_callback(partial(self._collect, name=name))
+        fut.add_done_callback(partial(self._collect, name=name, kind=str(doc["kind"])))
         return fut
 
     def recreate_iterations(self, iterations: list[int]) -> int:
@@ -266,6 +267,12 @@ def run_churn(
             time.monotonic() < deadline
         ):
             cycle = result.churn_cycles + 1
+            announce(
+                ctx.progress,
+                f"churn cycle {cycle} of {churn.cycles or '-'}",
+                cycle - 1,
+                churn.cycles or None,
+            )
             if churn.mode == "namespaces":
                 victims, iterations = churner.namespace_victims()
                 churner.delete("Namespace", victims["Namespace"], "Background")
@@ -296,10 +303,17 @@ def run_churn(
             result.churn_objects += sum(len(v) for k, v in victims.items() if k != "Namespace")
             _wait_and_verify(ctx, plan, result, tracker, cycle, errors_before)
             result.churn_cycles = cycle
+            announce(
+                ctx.progress,
+                f"churn cycle {cycle} of {churn.cycles or '-'}",
+                cycle,
+                churn.cycles or None,
+            )
             more = churn.cycles == 0 or cycle < churn.cycles
             if more and time.monotonic() < deadline and not ctx.sleep(churn.delay):
                 raise KeyboardInterrupt
     finally:
+        finish(ctx.progress)
         watches.stop()
         ms.set_churn(False)
         result.churn_ended_at = time.time()

@@ -61,6 +61,7 @@ class JobContext:
     progress: ProgressSink | None = None  # a live progress display
     hook_dir: Path = Path()  # where hooks run: the config's or the test file's directory
     hook_env: dict[str, str] = field(default_factory=dict)  # added to the hooks' environment
+    notify: Callable[[str], None] | None = None  # a line for the user, printed at once
     limiter: TokenBucket = field(init=False)
     hooks: HookRunner = field(init=False)
 
@@ -105,6 +106,11 @@ class JobContext:
         docs = self.renderer.render_file(obj.template, self.variables(obj, iteration, replica))
         lab = labels.object_labels(self.base_labels, index, iteration, replica)
         return [labels.stamp(doc, lab) for doc in docs]
+
+    def say(self, text: str) -> None:
+        """Print ``text`` for the user now (when the job has somewhere to print)."""
+        if self.notify is not None:
+            self.notify(text)
 
     def sleep(self, seconds: float) -> bool:
         """Sleep unless stopped; False when the job was stopped meanwhile."""

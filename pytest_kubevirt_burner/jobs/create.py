@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from ..cluster.errors import ApiError
+from ..errors import JobFailed
 from ..labels import selector
 from ..results import JobResult
 from .context import JobContext, iter_replicas, now_ns
@@ -40,6 +41,10 @@ class CreateJob:
         # Rendered documents waiting for a worker are bounded: when the server is slower than
         # qps, an unbounded backlog would hold thousands of rendered objects in memory.
         self._slots = threading.Semaphore(max(1, ctx.workers) * 4)
+        # creates the server refused for good (4xx other than 429): never waited for
+        self._refused: Counter[str] = Counter()
+        self._refusals: Counter[str] = Counter()  # by reason
+        self._first_refusal: dict[str, str] = {}  # reason -> the server's first message
 
     # --- namespaces -----------------------------------------------------------------------
     def ensure_namespace(self, name: str) -> None:
@@ -60,6 +65,11 @@ class CreateJob:
             self.ctx.client.create(ns, limiter=self.limiter)
         except ApiError as exc:
             if not exc.is_already_exists:
+                if is_final(exc):
+                    raise JobFailed(
+                        f"{spec.name}: namespace {name}: create refused by the server "
+                        f"({exc.status} {exc.reason}): {exc.message}"
+                    ) from None
                 raise
         self._namespaces.add(name)
 
@@ -82,12 +92,37 @@ class CreateJob:
                 meta["uid"] = sys.intern(meta["uid"])  # the string the watches hand out too
             self.ctx.on_created(obj, t_ns)
 
-    def _collect(self, fut: Future[None], *, name: str) -> None:
+    def _collect(self, fut: Future[None], *, name: str, kind: str) -> None:
         exc = fut.exception()
-        if exc is not None:
-            with self._lock:
-                if len(self.result.errors) < 100:
-                    self.result.errors.append(f"create {name}: {exc}")
+        if exc is None:
+            return
+        say = ""
+        with self._lock:
+            if len(self.result.errors) < 100:
+                self.result.errors.append(f"create {name}: {exc}")
+            if isinstance(exc, ApiError) and is_final(exc):
+                self._refused[kind] += 1
+                self._refusals[exc.reason] += 1
+                self._first_refusal.setdefault(exc.reason, f"{exc.status} {exc.reason}: {exc}")
+                if sum(self._refusals.values()) <= SHOWN_REFUSALS:
+                    say = f"{kind} {name}: create refused ({exc.status} {exc.reason}): {exc}"
+        if say:
+            self.ctx.say(f"kubevirt-burner: {self.ctx.spec.name}: {say}")
+
+    def refused(self) -> dict[str, int]:
+        """Creates the server refused with a final status (4xx other than 429), by kind."""
+        with self._lock:
+            return dict(self._refused)
+
+    def refusal_report(self) -> str:
+        """One line: how many creates were refused, by kind, and the server's message per reason."""
+        with self._lock:
+            kinds = ", ".join(f"{k}: {n}" for k, n in sorted(self._refused.items()))
+            total = sum(self._refused.values())
+            reasons = "; ".join(
+                f"{n}x {self._first_refusal[r]}" for r, n in self._refusals.most_common()
+            )
+        return f"{total} creates refused by the server ({kinds}): {reasons}"
 
     def run(self) -> None:
         """Create every iteration, honouring qps/burst, delays, pod_wait and the stop flag."""
@@ -108,9 +143,9 @@ class CreateJob:
                 raise
         self.result.create_seconds = time.monotonic() - start
 
-    def _done(self, fut: Future[None], *, name: str) -> None:
+    def _done(self, fut: Future[None], *, name: str, kind: str) -> None:
         self._slots.release()
-        self._collect(fut, name=name)
+        self._collect(fut, name=name, kind=kind)
 
     def _create_all(self, pool: ThreadPoolExecutor) -> None:
         """Submit every create of every iteration (main thread; workers send them)."""
@@ -140,7 +175,9 @@ class CreateJob:
                             return
                     fut = pool.submit(self._create_one, doc, target_ns)
                     name = str((doc.get("metadata") or {}).get("name", ""))
-                    fut.add_done_callback(partial(self._done, name=name))
+                    fut.add_done_callback(partial(self._done, name=name, kind=str(doc["kind"])))
+            if self.refused():  # fail fast: what was refused will never become ready
+                continue
             if spec.pod_wait and not spec.wait_when_finished and self.tracker is not None:
                 self._wait_iteration(it)
             if it < spec.iterations - 1 and not ctx.sleep(spec.job_iteration_delay):
@@ -178,6 +215,14 @@ class CreateJob:
             return 0.0
         span = self.last_create - self.first_create
         return total / span if span > 0 else float(total)
+
+
+SHOWN_REFUSALS = 5  # refused creates printed one by one; the rest are counted per reason
+
+
+def is_final(exc: ApiError) -> bool:
+    """Whether the server refused for good: a 4xx other than 429 (no retry can change it)."""
+    return 400 <= exc.status < 500 and exc.status != 429
 
 
 def verify(ctx: JobContext, plan: Plan, result: JobResult) -> bool:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 from ..errors import JobSpecError
-from ..measurements import default_measurements
+from ..measurements import MeasurementSet, default_measurements
 from ..results import JobResult
 from .base import JobBase
 from .churn import run_churn
@@ -14,8 +15,9 @@ from .cleanup import previous_runs_selector
 from .context import CreatedHook, JobContext
 from .create import CreateJob, verify
 from .gvr import delete_objects
+from .lease import JobLease, live_run
 from .preflight import Plan, build_plan
-from .progress import ProgressTicker
+from .progress import ProgressTicker, pause
 from .readiness import WAITED_KINDS
 from .waiters import ReadinessTracker, WaitTarget
 from .watches import WatchFactory
@@ -101,6 +103,15 @@ class DensityJob(JobBase):
         ctx, spec, plan = self.ctx, self.ctx.spec, self.plan
         assert plan is not None, "prepare() runs first"
         ms = self.open_measurements(self._measurement_names(plan))
+        namespaced = any(ns for _, ns in plan.kinds.values())
+        if namespaced and (other := live_run(ctx)) is not None:
+            raise self.fail(other)  # before anything is deleted or created
+        with JobLease(ctx, spec.namespace_for(0)) if namespaced else contextlib.nullcontext():
+            self._run_leased(plan, ms)
+
+    def _run_leased(self, plan: Plan, ms: MeasurementSet) -> None:
+        """Everything after the live-run check, while this run holds the job's lease."""
+        ctx, spec = self.ctx, self.ctx.spec
         if spec.cleanup and plan.kinds:
             ctx.hooks.fire("beforeGC")
             self._cleanup_previous(plan)
@@ -115,7 +126,7 @@ class DensityJob(JobBase):
         self.watches.start()
         self._create_and_wait(plan, tracker)
         ctx.hooks.fire("afterJobExecution", once=True)
-        if not ctx.sleep(spec.job_pause):
+        if not pause(ctx.progress, spec.job_pause, ctx.sleep):
             raise KeyboardInterrupt
         if spec.verify_objects:
             self.result.verified = verify(ctx, plan, self.result)
@@ -164,6 +175,7 @@ class DensityJob(JobBase):
                 self._run_and_wait(job, tracker, self.watches.problems)
         finally:
             self.result.created = job.created()
+            self.result.refused = job.refused()
             self.result.qps_achieved = job.achieved_qps()
             if tracker is not None:
                 self.result.ready = tracker.ready_counts()
@@ -175,6 +187,10 @@ class DensityJob(JobBase):
         job.run()
         if ctx.stop.is_set():
             raise KeyboardInterrupt
+        if job.refused():  # fail fast: a refused object is never waited for
+            report = job.refusal_report()
+            ctx.say(f"kubevirt-burner: {spec.name}: {report}")
+            raise self.fail(report)
         if (
             tracker is not None
             and spec.wait_when_finished

@@ -25,6 +25,7 @@ from .base import JobBase
 from .context import JobContext, now_ns
 from .kubevirt_ops import KUBEVIRT_API, VMIM_KIND, PendingOp, migration_object, send
 from .kubevirt_wait import OpTracker
+from .progress import PhaseTicker, operations_phase
 from .watches import JobWatches, WatchFactory
 
 COMPATIBLE = ("vmiLatency", "vmimLatency")
@@ -176,10 +177,21 @@ class KubevirtJob(JobBase):
         """List the targets, start the watches, send every op and fail when one failed."""
         ctx = self.ctx
         listed = {i: _targets(ctx, o) for i, o in enumerate(ctx.spec.objects)}
+        if not ctx.spec.allow_empty and not any(listed.values()):
+            wanted = "; ".join(
+                f"{o.kind or 'VirtualMachine'} {selector(o.label_selector) or '(no selector)'}"
+                for o in ctx.spec.objects
+            )
+            raise self.fail(
+                f"the selectors matched no object ({wanted}); pass allow_empty=True if that is "
+                "intended"
+            )
         self.add_watches(listed)
         self.watches.start()
         self.ms.watches_synced()
-        self.send_all()
+        total = ctx.spec.iterations * sum(len(v) for v in listed.values())
+        with PhaseTicker(ctx.progress, lambda: operations_phase(self.ops, total)):
+            self.send_all()
         failed = [op for op in self.ops if op.error is not None]
         if failed:
             raise self.fail(

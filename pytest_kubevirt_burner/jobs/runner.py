@@ -26,6 +26,7 @@ def new_result(ctx: JobContext, dry_run: bool = False) -> JobResult:
         job_type=spec.job_type,
         uuid=ctx.uuid,
         dry_run=dry_run,
+        iterations=spec.iterations,
         qps_requested=spec.qps,
         started_at=time.time(),
     )

@@ -65,6 +65,19 @@ class SelectorJob(JobBase):
         self.watches.start()
         self.act()
         self.result.verified = not self.result.errors
+        self.check_not_empty()
+
+    def check_not_empty(self) -> None:
+        """Fail when the selectors matched nothing (a gate that would pass by accident)."""
+        spec = self.ctx.spec
+        if spec.allow_empty or self.ctx.stop.is_set() or any(self.result.expected.values()):
+            return
+        wanted = "; ".join(
+            f"{o.kind} {selector(o.label_selector) or '(no selector)'}" for o in spec.objects
+        )
+        raise self.fail(
+            f"the selectors matched no object ({wanted}); pass allow_empty=True if that is intended"
+        )
 
     def act(self) -> None:
         """Send the job's calls (every subclass overrides this)."""

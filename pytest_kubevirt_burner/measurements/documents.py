@@ -45,10 +45,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# JobSpec fields whose kube-burner jobConfig name is not their camelCase name (the dashboards'
+# jobSummary table reads jobConfig.jobIterations)
+KUBE_BURNER_NAMES = {"iterations": "jobIterations"}
+
+
 def job_config_document(spec: Any) -> dict[str, Any]:
     """A JobSpec (or a mapping) as kube-burner's ``jobConfig``: camelCase, durations in ns."""
     plain = _plain(spec)
-    return plain if isinstance(plain, dict) else {"value": plain}
+    if not isinstance(plain, dict):
+        return {"value": plain}
+    if dataclasses.is_dataclass(spec):
+        plain = {KUBE_BURNER_NAMES.get(k, k): v for k, v in plain.items()}
+    return plain
 
 
 def version_string() -> str:

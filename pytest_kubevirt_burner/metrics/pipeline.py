@@ -5,19 +5,30 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from ..indexers.elasticsearch import ElasticIndexer, IndexResult, Preparer
-from ..indexers.local import LocalIndexer
+from ..indexers.base import IndexResult, Preparer
+from ..indexers.local import LocalIndexer, is_document_array
 from .alerts import AlertVerdict, alert_documents, evaluate_alerts
 from .collect import DEFAULT_STEP, CollectStats, JobWindow, collect_metrics
 from .profiles import AlertRule, MetricQuery, load_alert_profile, load_metrics_profile
 from .prometheus import PrometheusClient, PrometheusError
 
-__all__ = ["JobObservation", "ObservabilityPipeline", "SessionObservation"]
+__all__ = ["FileIndexer", "JobObservation", "ObservabilityPipeline", "SessionObservation"]
+
+
+class FileIndexer(Protocol):
+    """A search-server indexer as the pipeline uses it (ElasticIndexer, AutoIndexer, ...)."""
+
+    def index_files(
+        self, paths: Iterable[Path], prepare: Preparer | None = None
+    ) -> tuple[IndexResult, list[str]]:
+        """Index every file; the total and one warning per damaged file."""
+        ...
+
 
 _MTIME_SLACK = 2.0  # file systems with coarse timestamps
 
@@ -62,7 +73,7 @@ class ObservabilityPipeline:
         metrics_profiles: Sequence[Path] = (),
         alert_profiles: Sequence[Path] = (),
         step: float = DEFAULT_STEP,
-        es: ElasticIndexer | None = None,
+        es: FileIndexer | None = None,
         metadata: Mapping[str, Any] | None = None,
         env: Mapping[str, str] | None = None,
         prepare: Preparer | None = None,
@@ -147,7 +158,7 @@ class ObservabilityPipeline:
                 fresh = path.stat().st_mtime >= since
             except OSError:
                 continue
-            if fresh or path.name in ours:
+            if (fresh or path.name in ours) and is_document_array(path):
                 out.append(path)
         return out
 

@@ -12,7 +12,7 @@ import pytest
 from .compare import CompareHooks
 from .junit import JunitHooks
 from .model import RESULTS_KEY, STATE_KEY, ReportState
-from .sections import ExtraSectionsHooks, ReportSection
+from .sections import ReportSection
 from .summary import SummaryHooks
 from .terminal import Progress, TerminalHooks
 
@@ -31,7 +31,6 @@ PLUGIN_NAMES = {
     "summary": "kubevirt-burner-summary",
     "terminal": "kubevirt-burner-terminal",
     "html": "kubevirt-burner-html",
-    "sections": "kubevirt-burner-sections",
 }
 
 
@@ -56,7 +55,6 @@ def register(config: pytest.Config) -> None:
         from .html import HtmlHooks  # numpy and matplotlib load only for an HTML report
 
         pm.register(HtmlHooks(config, state), PLUGIN_NAMES["html"])
-        pm.register(ExtraSectionsHooks(config), PLUGIN_NAMES["sections"])
 
 
 def progress_for(config: pytest.Config, job: str) -> Progress:

@@ -1,291 +1,42 @@
-"""pytest-html 4.x integration: per-test job tables and inline SVG plots, a session section.
+"""pytest-html 4.x integration: the summary at the top, per-test job sections, the run section.
 
 Registered only when pytest-html writes a report (``--html``); every hook of pytest-html's own
 is an ``optionalhook``. Plots are inline SVG inside ``extras.html``, so the report works with
-and without ``--self-contained-html`` and needs no script.
+and without ``--self-contained-html`` and needs no script. Each test's summary rows travel on
+its report (``kubevirt_burner_rows``), so under pytest-xdist the controller, which writes the
+page, sees every worker's jobs.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Generator, Sequence
-from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from markupsafe import Markup
 
-from .compare import change_text
-from .model import (
-    STATS,
-    Doc,
-    JobView,
-    ReportState,
-    fmt_table_s,
-    object_documents,
-    run_settings,
-    safe_read,
-    transitions_of,
-    views_for,
-)
-from .plots import creation_rate, latency_cdf, prometheus_series, timeline
+from ..stashkeys import SESSION_KEY
+from .jobpage import item_html
+from .model import JobView, ReportState, run_settings, views_for
+from .plots import summary_plot
+from .rows import ROWS_ATTR, JobRow, job_row, sorted_rows
+from .sections import ReportSection
+from .templating import render
 from .terminal import results_table
 
-CSS = """<style>
-.kb-report{font-family:sans-serif;font-size:13px}
-.kb-table{border-collapse:collapse;margin:4px 0 10px}
-.kb-table th,.kb-table td{border:1px solid #ccc;padding:2px 6px;text-align:right}
-.kb-table th:first-child,.kb-table td:first-child{text-align:left}
-.kb-fail{color:#b00;font-weight:bold}.kb-pass{color:#070}.kb-warn{color:#a60}
-.kb-plots{display:flex;flex-wrap:wrap;gap:8px}
-.kb-plot{max-width:100%;height:auto;width:560px}
-</style>"""
-_KNOWN_FILES = ("jobSummary.json", "alert.json")
+__all__ = ["HtmlHooks", "item_html", "session_html", "summary_html"]
 _EXTRAS = "extras"  # TestReport has no declared ``extras`` attribute; pytest-html reads it
 
 
-def table(head: Sequence[str], rows: Sequence[Sequence[str]], cls: str, **data: str) -> str:
-    """An HTML table; cells are escaped, a cell starting with ``<span`` is trusted markup."""
-    attrs = "".join(f' data-{k}="{escape(v)}"' for k, v in data.items())
-    out = [f'<table class="kb-table {cls}"{attrs}><tr>']
-    out += [f"<th>{escape(h)}</th>" for h in head]
-    out.append("</tr>")
-    for row in rows:
-        cells = (c if c.startswith("<span class=") else escape(c) for c in row)
-        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return "".join(out) + "</table>"
+class Section(NamedTuple):
+    """An extra section of the run section: a title and its body (Markup is trusted HTML)."""
 
-
-def verdict_span(verdict: str) -> str:
-    """A coloured pass/fail/warn label."""
-    cls = (
-        "kb-fail"
-        if verdict.lower().startswith("fail")
-        else ("kb-warn" if verdict.lower().startswith("warn") else "kb-pass")
-    )
-    return f'<span class="{cls}">{escape(verdict)}</span>'
-
-
-def job_table(view: JobView) -> str:
-    """Objects, iterations, qps requested/achieved, elapsed, retries, 429s, verified."""
-    r = view.result
-    cfg = (view.summary or {}).get("jobConfig") or {}
-    objects = (
-        ", ".join(
-            f"{k} {r.created.get(k, 0)}/{r.expected.get(k, 0)} (ready {r.ready.get(k, 0)})"
-            for k in sorted(set(r.expected) | set(r.created))
-        )
-        or "-"
-    )
-    row = [
-        r.job_name,
-        r.job_type,
-        objects,
-        str(cfg.get("jobIterations", cfg.get("iterations", "-"))),
-        f"{r.qps_requested:g}",
-        f"{r.qps_achieved:.2f}",
-        f"{r.elapsed:.1f}s",
-        str(r.retries),
-        str(r.throttled_429),
-        "dry run" if r.dry_run else "yes" if r.verified else "NO",
-        verdict_span(view.verdict),
-    ]
-    head = [
-        "job",
-        "type",
-        "objects",
-        "iterations",
-        "qps requested",
-        "qps achieved",
-        "elapsed",
-        "retries",
-        "429s",
-        "verified",
-        "verdict",
-    ]
-    return table(head, [row], "kb-job", job=r.job_name)
-
-
-def quantile_tables(view: JobView) -> str:
-    """One table per measurement: n, missing, P50..avg (seconds) and SLO verdicts per key."""
-    by_measurement: dict[str, list[str]] = {}
-    for key in view.quantiles:
-        by_measurement.setdefault(key.split(".", 1)[0], []).append(key)
-    out = []
-    for measurement, keys in by_measurement.items():
-        rows = []
-        for key in keys:
-            q = view.quantiles[key]
-            slos = [s for s in view.slos if s.key == key]
-            verdict = " ".join(verdict_span(s.verdict) for s in slos) or "-"
-            if slos:
-                verdict = '<span class="kb-slo">' + verdict + "</span>"
-            rows.append(
-                [
-                    key.split(".", 1)[1],
-                    str(q.n),
-                    str(q.missing),
-                    *(fmt_table_s(q.get(s)) for s in STATS),
-                    verdict,
-                ]
-            )
-        out.append(
-            f"<h4>{escape(measurement)} ({escape(view.quantiles[keys[0]].clock)} clock, "
-            "seconds)</h4>"
-        )
-        out.append(
-            table(
-                ["transition", "n", "missing", *STATS, "SLO"],
-                rows,
-                "kb-quantiles",
-                measurement=measurement,
-            )
-        )
-    lines = [s for s in view.slos if s.verdict != "pass"]
-    if lines:
-        out.append(
-            '<ul class="kb-slo-lines">'
-            + "".join(f"<li>{verdict_span(s.verdict)} {escape(s.line)}</li>" for s in lines)
-            + "</ul>"
-        )
-    return "".join(out)
-
-
-def comparison_html(view: JobView) -> str:
-    """Baseline vs current side by side, regressions first."""
-    cmp = view.comparison
-    if cmp is None:
-        return ""
-    out = ["<h4>Baseline comparison</h4>"]
-    for line in [*cmp.regressions, cmp.refused]:
-        if line:
-            out.append(f"<p>{verdict_span('fail')} {escape(line)}</p>")
-    if cmp.note:
-        out.append(f"<p>{escape(cmp.note)}</p>")
-    if cmp.rows:
-        rows = [
-            [f"{k} {s}", fmt_table_s(o), fmt_table_s(n), change_text(o, n)]
-            for k, s, o, n in cmp.rows
-        ]
-        out.append(table(["quantile", "baseline", "current", "change"], rows, "kb-compare"))
-    return "".join(out)
-
-
-def _ms(value: Any) -> float | None:
-    return value / 1000 if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def job_plots(view: JobView, directory: Path | None) -> list[str]:
-    """Every plot of one job as inline SVG."""
-    if directory is None:
-        return []
-    r = view.result
-    svgs: list[str] = []
-    objects = object_documents(directory, r.job_name, r.uuid)
-    main = (view.main_key() or "podLatency.Ready").split(".", 1)[0]
-    for measurement, docs in objects.items():
-        groups: dict[str, list[Doc]] = {}
-        for doc in docs:
-            groups.setdefault(str(doc.get("operation") or "create"), []).append(doc)
-        for op, group in groups.items():
-            pairs = [
-                (q, f)
-                for q, f in transitions_of(measurement)
-                if any(d.get(f) is not None for d in group)
-            ]
-            rows = [[_ms(d.get(f)) for _, f in pairs] for d in group]
-            names = [q for q, _ in pairs]
-            title = measurement + ("" if op == "create" else f" ({op})")
-            scope = f"{r.job_name}-{measurement}-{op}"
-            samples = {
-                n: [v for row in rows if (v := row[j]) is not None] for j, n in enumerate(names)
-            }
-            svgs.append(latency_cdf(samples, f"{title}: latency CDF", f"{scope}-cdf"))
-            svgs.append(timeline(rows, names, f"{title}: per-object timeline", f"{scope}-tl"))
-            if measurement == main and op == "create":
-                svgs.append(_rate_plot(view, group, rows, scope))
-    for _, svg in prometheus_series(
-        prometheus_documents(directory, r.job_name, r.uuid), f"{r.job_name}-prom"
-    ):
-        svgs.append(svg)
-    return svgs
-
-
-def _rate_plot(view: JobView, docs: list[Doc], rows: list[list[float | None]], scope: str) -> str:
-    from ..measurements.timeutil import ts_of
-
-    created, ready = [], []
-    for doc, row in zip(docs, rows, strict=True):
-        t = ts_of(doc.get("timestamp"))
-        if t is None:
-            continue
-        created.append(t / 1e9)
-        done = [v for v in row if v is not None]
-        if done and len(done) == len(row):
-            ready.append(t / 1e9 + max(done))
-    return creation_rate(
-        created, ready, view.result.qps_requested, f"{view.name}: creation rate", f"{scope}-rate"
-    )
-
-
-_PROM_CACHE: dict[tuple[str, int, int], list[Doc]] = {}
-
-
-def prometheus_documents(directory: Path, job: str, uuid: str) -> list[Doc]:
-    """Prometheus documents (``<metricName>.json``) of ``job`` in a metrics directory."""
-    out: list[Doc] = []
-    for path in sorted(directory.glob("*.json")):
-        name = path.name
-        if name in _KNOWN_FILES or "Measurement-" in name or name.startswith("summary"):
-            continue
-        stat = path.stat()
-        key = (str(path), stat.st_mtime_ns, stat.st_size)
-        docs = _PROM_CACHE.get(key)
-        if docs is None:
-            docs = [d for d in safe_read(path) if "value" in d and "metricName" in d]
-            _PROM_CACHE[key] = docs
-        out += [d for d in docs if d.get("jobName") == job and d.get("uuid") in (None, uuid)]
-    return out
-
-
-def alerts_html(directory: Path | None, view: JobView) -> str:
-    """Alerts fired during the job (``alert.json``)."""
-    if directory is None:
-        return ""
-    docs = [
-        d
-        for d in safe_read(directory / "alert.json")
-        if d.get("jobName") == view.name and d.get("uuid") in (None, view.result.uuid)
-    ]
-    if not docs:
-        return ""
-    rows = [
-        [str(d.get("timestamp", "")), str(d.get("severity", "")), str(d.get("description", ""))]
-        for d in docs
-    ]
-    return "<h4>Alerts</h4>" + table(["time", "severity", "description"], rows, "kb-alerts")
-
-
-def item_html(views: Sequence[JobView], directory: Path | None, plots: bool = True) -> str:
-    """The HTML extra of one test: per job its tables, comparison, alerts and plots."""
-    out = [CSS, '<div class="kb-report">']
-    for view in views:
-        out.append(f"<h3>kubevirt-burner job {escape(view.name)}</h3>")
-        out.append(job_table(view))
-        reasons = view.reasons()
-        if reasons:
-            out.append(
-                '<ul class="kb-reasons">'
-                + "".join(f"<li>{escape(x)}</li>" for x in reasons)
-                + "</ul>"
-            )
-        out.append(quantile_tables(view))
-        out.append(comparison_html(view))
-        out.append(alerts_html(directory, view))
-        if plots:
-            out.append('<div class="kb-plots">' + "".join(job_plots(view, directory)) + "</div>")
-    return "".join(out) + "</div>"
+    title: str
+    body: Any
 
 
 def _safe_url(value: object) -> str:
@@ -296,10 +47,47 @@ def _safe_url(value: object) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def session_html(config: pytest.Config, views: Sequence[JobView]) -> str:
-    """Cluster facts, run ids, options and every job's headline row."""
-    from ..session import SESSION_KEY
+def summary_html(rows: Sequence[JobRow], baseline: bool = False) -> str:
+    """The table of every job (failures and regressions first) and the cross-job plot."""
+    ordered = sorted_rows(rows)
+    plot = summary_plot(
+        [
+            (
+                f"{r.job} ({(r.key or '-').split('.')[-1]})",
+                r.p50,
+                r.p99,
+                t.threshold if (t := r.threshold("P99")) else None,
+                r.baseline_p99,
+                r.verdict == "fail" or r.regressed,
+            )
+            for r in ordered
+        ],
+        "kb-summary",
+    ).replace('class="kb-plot"', 'class="kb-plot kb-summary-plot"', 1)
+    return render(
+        "summary.html.j2",
+        rows=ordered,
+        failed=sum(r.verdict == "fail" for r in rows),
+        regressed=sum(r.regressed for r in rows),
+        baseline=baseline or any(r.baseline_p99 is not None for r in rows),
+        plot=Markup(plot),
+    )
 
+
+def extra_sections(config: pytest.Config) -> list[Section]:
+    """Sections contributed by plugins through ``pytest_burner_report_sections``."""
+    out = []
+    for returned in config.hook.pytest_burner_report_sections(config=config):
+        for raw in returned or ():
+            if isinstance(raw, ReportSection):
+                out.append(Section(raw.title, Markup(raw.html)))
+            else:  # a bare string is a trusted HTML fragment, as the hookspec says
+                out.append(Section("", Markup(str(raw))))
+    return out
+
+
+def session_html(config: pytest.Config, views: Sequence[JobView]) -> str:
+    """Cluster facts, run ids, options, plugins' sections and every job's headline row."""
     session = config.stash.get(SESSION_KEY, None)
     facts = dict(getattr(session, "cluster_facts", {}) or {})
     run = getattr(session, "run", None)
@@ -333,40 +121,55 @@ def session_html(config: pytest.Config, views: Sequence[JobView]) -> str:
         rows.append(["baseline", str(base)])
     for spec in config.getoption("burner_regression", None) or []:
         rows.append(["regression gate", str(spec)])
-    out = [CSS, '<div class="kb-report kb-session"><h2>kubevirt-burner</h2>']
-    out.append(table(["setting", "value"], rows, "kb-facts"))
-    if views:
-        lines = results_table(views)
-        out.append(f'<pre class="kb-results">{escape(os.linesep.join(lines))}</pre>')
-    return "".join(out) + "</div>"
+    results = os.linesep.join(results_table(views)) if views else ""
+    return render("session.html.j2", facts=rows, sections=extra_sections(config), results=results)
 
 
 class HtmlHooks:
-    """pytest-html hooks: per-test extras, the session section and the report title."""
+    """pytest-html hooks: per-test extras, the summary at the top, the run section, the title."""
 
     def __init__(self, config: pytest.Config, state: ReportState) -> None:
         self.config = config
         self.state = state
         self._title_report: Any = None
+        self._lock = threading.Lock()
+        self._rows: list[JobRow] = []
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        """On the call phase: append the HTML extra of the test's jobs to ``report.extras``."""
+        """On the call phase: the test's HTML extra and its summary rows go on the report."""
         report = yield
         if report.when == "call":
             views = views_for(item)
             if views:
                 from pytest_html import extras
 
-                html = item_html(views, run_settings(item.config)[0])
+                base = item.config.getoption("burner_baseline", None)
+                html = item_html(
+                    views,
+                    run_settings(item.config)[0],
+                    baseline=Path(str(base)) if base else None,
+                )
                 setattr(report, _EXTRAS, [*getattr(report, _EXTRAS, []), extras.html(html)])
+                setattr(report, ROWS_ATTR, [job_row(v).to_dict() for v in views])
         return report
 
-    def _title(self) -> str:
-        from ..session import SESSION_KEY
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Collect the summary rows of each test (here, or sent by an xdist worker)."""
+        rows = getattr(report, ROWS_ATTR, None)
+        if report.when != "call" or not isinstance(rows, list):
+            return
+        with self._lock:
+            self._rows += [JobRow.from_dict(r) for r in rows if isinstance(r, dict)]
 
+    def rows(self) -> list[JobRow]:
+        """Every summary row seen so far."""
+        with self._lock:
+            return list(self._rows)
+
+    def _title(self) -> str:
         session = self.config.stash.get(SESSION_KEY, None)
         facts = getattr(session, "cluster_facts", {}) or {}
         title = "kubevirt-burner report"
@@ -386,7 +189,11 @@ class HtmlHooks:
     def pytest_html_results_summary(
         self, prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session
     ) -> None:
-        """The session section: cluster, run ids, options, every job's headline."""
+        """The job summary above the results (prefix) and the run section below (postfix)."""
         if self._title_report is not None:
             self._title_report.title = self._title()
+        rows = self.rows()
+        if rows:
+            base = bool(self.config.getoption("burner_baseline", None))
+            prefix.append(summary_html(rows, baseline=base))
         postfix.append(session_html(self.config, self.state.views()))

@@ -22,6 +22,7 @@ def properties(views: Sequence[JobView]) -> list[tuple[str, object]]:
     for view in views:
         prefix = f"{view.name}:" if len(views) > 1 else ""
         for key, q in view.quantiles.items():
+            out.append((f"{prefix}{key}.n", q.n_text()))
             for stat in PROPERTY_STATS:
                 value = q.get(stat)
                 if not math.isnan(value):

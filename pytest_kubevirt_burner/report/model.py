@@ -52,6 +52,12 @@ class QStats:
     missing: int
     values: Mapping[str, float]  # P50, P95, P99, min, max, avg
     clock: str = "client"
+    invalid: int = 0  # negative latencies among the n samples
+
+    def n_text(self) -> str:
+        """``n`` with the samples it leaves out or flags: ``48 (2 missing, 1 invalid)``."""
+        notes = [f"{c} {w}" for c, w in ((self.missing, "missing"), (self.invalid, "invalid")) if c]
+        return f"{self.n} ({', '.join(notes)})" if notes else str(self.n)
 
     def get(self, stat: str) -> float:
         """The named statistic (``P99``, ``max``...) in seconds, NaN when absent."""
@@ -68,7 +74,7 @@ class QStats:
             "max": q.max,
             "avg": q.avg,
         }
-        return cls(key, q.n, q.missing, values, q.clock)
+        return cls(key, q.n, q.missing, values, q.clock, q.invalid)
 
     @classmethod
     def from_fields(cls, key: str, doc: Mapping[str, Any], clock: str) -> QStats:
@@ -77,7 +83,8 @@ class QStats:
         for stat in STATS:
             raw = doc.get(stat)
             values[stat] = float(raw) / 1000 if isinstance(raw, int | float) else math.nan
-        return cls(key, int(doc.get("n") or 0), int(doc.get("missing") or 0), values, clock)
+        n, missing = int(doc.get("n") or 0), int(doc.get("missing") or 0)
+        return cls(key, n, missing, values, clock, int(doc.get("invalid") or 0))
 
 
 def quantile_key(doc: Mapping[str, Any]) -> str | None:
@@ -152,12 +159,15 @@ class SloEntry:
     verdict: str
     line: str
     detail: SloVerdict | None = None  # the structured verdict (threshold, value, margin...)
+    stat: str = ""  # P99, P50, max... ("" when unknown)
+    threshold: float | None = None  # seconds
+    value: float | None = None  # seconds (inf: not reached by every object)
 
     @classmethod
     def of(cls, v: SloVerdict) -> SloEntry:
         """The entry rendering one of a JobResult's verdicts."""
         verdict = "pass" if v.passed else "fail" if v.mode == "gate" else "warn"
-        return cls(v.key, verdict, v.line, v)
+        return cls(v.key, verdict, v.line, v, v.metric, v.threshold, v.value)
 
 
 def slo_entries(result: JobResult) -> list[SloEntry]:
@@ -307,3 +317,29 @@ def views_for(item: pytest.Item) -> list[JobView]:
     views = [build_view(item.nodeid, r, directory, clock) for r in results_for(item)]
     item.stash[VIEWS_KEY] = views
     return views
+
+
+def steady_qps(result: JobResult, burst: int | None) -> float | None:
+    """Creates per second after the limiter's initial burst (None when all fit in the burst).
+
+    ``qps_achieved`` is every create over the span from the first to the last one; the first
+    ``burst`` creates leave at once, so the steady rate is ``(N - burst) / span``.
+    """
+    total = result.total_created
+    if result.qps_achieved <= 0 or total <= 0:
+        return None
+    spent = max(0, burst or 0)
+    if total <= spent:
+        return None
+    return result.qps_achieved * (total - spent) / total
+
+
+def burst_of(view: JobView) -> int | None:
+    """The job's limiter burst from its jobConfig (None when unknown)."""
+    raw = ((view.summary or {}).get("jobConfig") or {}).get("burst")
+    return int(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+
+
+def invalid_samples(result: JobResult) -> int:
+    """Samples dropped as invalid (negative or unordered timestamps), all quantiles."""
+    return sum(int(getattr(q, "invalid", 0) or 0) for q in result.quantiles.values())

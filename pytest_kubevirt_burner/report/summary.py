@@ -16,7 +16,7 @@ import pytest
 
 from ..measurements.timeutil import format_ts
 from ..stashkeys import SESSION_KEY
-from .model import STATS, JobView, ReportState, run_settings, views_for
+from .model import STATS, JobView, ReportState, burst_of, run_settings, steady_qps, views_for
 
 SUMMARY_FILE = "summary.json"
 SCHEMA_VERSION = 1
@@ -50,6 +50,9 @@ def job_document(view: JobView) -> dict[str, Any]:
         },
         "qpsRequested": r.qps_requested,
         "qpsAchieved": round(r.qps_achieved, 3),
+        "qpsSteady": None
+        if (steady := steady_qps(r, burst_of(view))) is None
+        else round(steady, 3),
         "elapsed": round(r.elapsed, 3),
         "retries": r.retries,
         "http429": r.throttled_429,
@@ -88,7 +91,8 @@ def summary_document(config: pytest.Config, views: Sequence[JobView]) -> dict[st
         "uuid": getattr(getattr(session, "run", None), "uuid", None),
         "runid": getattr(session, "runid", None),
         "cluster": dict(getattr(session, "cluster_facts", {}) or {}),
-        "passed": all(j["verdict"] == "pass" for j in jobs),
+        # the tests' outcomes too: a job can pass its gates while its test fails an assert
+        "passed": all(j["verdict"] == "pass" and j["outcome"] in ("", "passed") for j in jobs),
         "jobs": jobs,
     }
 
@@ -126,8 +130,8 @@ class SummaryHooks:
         """Rewrite summary.json from every job recorded so far."""
         views = self.state.views()
         path = self.path()
-        if not views or path is None:
-            return
+        if not views or path is None or all(v.result.dry_run for v in views):
+            return  # a dry run writes nothing a real run wrote
         try:
             write_summary(path, summary_document(self.config, views))
         except OSError as exc:

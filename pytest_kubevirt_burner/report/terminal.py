@@ -1,114 +1,19 @@
-"""Terminal output: a live progress line for long jobs and the end-of-session results table."""
+"""Terminal output: live progress lines of running jobs and the end-of-session results table."""
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
-import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 
 import pytest
 
 from .compare import change_text
-from .model import JobView, ReportState, fmt_s, fmt_table_s
+from .liveprogress import Progress
+from .model import JobView, ReportState, fmt_table_s
 
-MIN_INTERVAL = 0.25  # at most ~4 redraws per second
-_CLEAR = "\r\x1b[K"
-
-
-class Progress:
-    """A progress line rewritten in place; every method is thread-safe, close() idempotent.
-
-    ``write`` receives the text to emit; None makes the object quiet (not a terminal, -q).
-    """
-
-    def __init__(
-        self,
-        job: str,
-        write: Callable[[str], None] | None,
-        clock: Callable[[], float] = time.monotonic,
-        width: int = 120,
-    ) -> None:
-        self.job = job
-        self._write = write
-        self._clock = clock
-        self._width = width
-        self._lock = threading.Lock()
-        self._start = clock()
-        self._last = -1e9
-        self._line = ""
-        self._closed = False
-        self._state: tuple[dict[str, int], dict[str, int], dict[str, int], float] | None = None
-
-    @property
-    def enabled(self) -> bool:
-        """Whether anything is drawn."""
-        return self._write is not None
-
-    def line(self) -> str:
-        """The current progress text (without control characters)."""
-        with self._lock:
-            return self._render(self._clock())
-
-    def _render(self, now: float) -> str:
-        if self._state is None:
-            return f"{self.job}: starting"
-        created, ready, expected, qps = self._state
-        elapsed = now - self._start
-        kinds = sorted(set(expected) | set(created) | set(ready))
-        parts = [
-            f"{k} {created.get(k, 0)}/{expected.get(k, 0)} created, {ready.get(k, 0)} ready"
-            for k in kinds
-        ]
-        total = sum(expected.values())
-        done_c, done_r = sum(created.values()), sum(ready.values())
-        eta = "-"
-        if total and done_r < total:
-            left = (total - done_c) / qps if qps > 0 and done_c < total else 0.0
-            rate = done_r / elapsed if elapsed > 0 else 0.0
-            wait = (total - done_r) / rate if rate > 0 else None
-            if wait is not None or left:
-                eta = fmt_s(max(left, wait or 0.0))
-        elif total:
-            eta = "0s"
-        text = f"{self.job}: {'; '.join(parts)} | {qps:.1f} qps | {fmt_s(elapsed)} | ETA {eta}"
-        return text if len(text) <= self._width else text[: self._width - 3] + "..."
-
-    def update(
-        self,
-        created: Mapping[str, int],
-        ready: Mapping[str, int],
-        expected: Mapping[str, int],
-        qps: float,
-    ) -> None:
-        """New counts; redrawn at most every 0.25 s."""
-        with self._lock:
-            self._state = (dict(created), dict(ready), dict(expected), float(qps))
-            now = self._clock()
-            if self._write is None or self._closed or now - self._last < MIN_INTERVAL:
-                return
-            self._last = now
-            self._emit(self._render(now), first=not self._line)
-
-    def _emit(self, text: str, first: bool) -> None:
-        assert self._write is not None
-        # the first draw starts a fresh line so pytest's own "test_x.py " stays intact
-        self._line = text
-        with contextlib.suppress(OSError):
-            self._write(("\n" if first else "") + _CLEAR + text)
-
-    def close(self) -> None:
-        """Draw the final state and end the line."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            if self._write is None or self._state is None:
-                return
-            self._emit(self._render(self._clock()), first=not self._line)
-            with contextlib.suppress(OSError):
-                self._write("\n")
+__all__ = ["Progress", "TerminalHooks", "align", "comparison_table", "results_table"]
 
 
 class TerminalHooks:
@@ -192,7 +97,7 @@ def results_table(views: Sequence[JobView]) -> list[str]:
                 r.job_name,
                 r.job_type,
                 key or "-",
-                str(q.n) if q else "-",
+                q.n_text() if q else "-",
                 *(fmt_table_s(q.get(s)) if q else "-" for s in ("P50", "P95", "P99")),
                 "dry run" if r.dry_run else "yes" if r.verified else "NO",
                 v.slo_verdict(),
@@ -203,8 +108,9 @@ def results_table(views: Sequence[JobView]) -> list[str]:
 
 
 def comparison_table(views: Sequence[JobView]) -> list[str]:
-    """Baseline vs current for the main transition and every gated key, plus notes."""
-    rows = [["Job", "Transition", "Stat", "Baseline", "Current", "Change", ""]]
+    """Baseline vs current for the main transition and every gated key, plus notes; regressed
+    rows first, then by change (largest first)."""
+    ranked: list[tuple[tuple[int, float], list[str]]] = []
     notes = []
     for v in views:
         cmp = v.comparison
@@ -213,13 +119,14 @@ def comparison_table(views: Sequence[JobView]) -> list[str]:
         for key, stat, old, new in cmp.rows:
             if key != v.main_key() and key not in gated:
                 continue
-            flag = (
-                "REGRESSED"
-                if any(ln.startswith(f"{key} {stat} ") for ln in cmp.regressions)
-                else ""
-            )
-            rows.append(
-                [v.name, key, stat, fmt_table_s(old), fmt_table_s(new), change_text(old, new), flag]
+            regressed = any(ln.startswith(f"{key} {stat} ") for ln in cmp.regressions)
+            change = (new - old) / old if old and not math.isnan(old) and not math.isnan(new) else 0
+            row = [v.name, key, stat, fmt_table_s(old), fmt_table_s(new), change_text(old, new)]
+            ranked.append(
+                ((0 if regressed else 1, -change), [*row, "REGRESSED" if regressed else ""])
             )
         notes += [cmp.note] if cmp.note else []  # refusals are printed with the reasons
+    ranked.sort(key=lambda pair: pair[0])
+    rows = [["Job", "Transition", "Stat", "Baseline", "Current", "Change", ""]]
+    rows += [row for _, row in ranked]
     return (align(rows, frozenset({3, 4, 5})) if len(rows) > 1 else []) + notes

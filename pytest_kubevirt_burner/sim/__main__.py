@@ -15,6 +15,7 @@ import yaml
 from . import kubeconfig
 from .context import NodeShape
 from .controllers.scheduler import parse_quantity
+from .crdload import BUNDLES, load_crds
 from .faults import parse_faults
 from .gctune import tune_gc
 from .profiles import load_profile
@@ -99,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve requests without credentials (kubectl sends none to http servers)",
     )
+    p.add_argument(
+        "--crd",
+        action="append",
+        default=[],
+        metavar="FILE_OR_DIR",
+        help="serve the CustomResourceDefinitions of this YAML/JSON file or directory from start"
+        f" (repeatable; bundled sets: {', '.join(sorted(BUNDLES))})",
+    )
     p.add_argument("--event-buffer", type=_positive, default=100_000,
                    help="watch event ring buffer size")  # fmt: skip
     p.add_argument("--event-buffer-bytes", type=_memory_bytes, default=None, metavar="Q",
@@ -114,6 +123,10 @@ def parse_config(argv: Sequence[str] | None = None) -> tuple[SimConfig, str]:
         faults = parse_faults(args.faults)
     except ValueError as exc:
         parser.error(f"argument --faults: {_one_line(exc)}")
+    try:
+        crds = load_crds(args.crd)
+    except ValueError as exc:
+        parser.error(f"argument --crd: {_one_line(exc)}")
     config = SimConfig(
         host=args.host,
         port=args.port,
@@ -126,6 +139,7 @@ def parse_config(argv: Sequence[str] | None = None) -> tuple[SimConfig, str]:
         event_buffer=args.event_buffer,
         event_buffer_bytes=args.event_buffer_bytes,
         anonymous_auth=args.anonymous_auth,
+        crds=crds,
     )
     try:
         load_profile(args.profile, args.seed)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import ipaddress
 import json
 import re
+import time
+from collections.abc import Callable
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
+from . import kubevirt_admission as kva
 from .errors import ApiError, invalid
 from .resources import ResourceType
 from .selectors import (
@@ -44,6 +48,7 @@ _NAME_KIND = {("", "namespaces"): "label", ("", "services"): "dns1035"}
 _WORKLOADS = {"deployments", "replicasets", "statefulsets", "daemonsets"}
 _TEMPLATE_KINDS = _WORKLOADS | {"jobs"}
 _KUBEVIRT_GROUPS = ("kubevirt.io", "cdi.kubevirt.io")
+_WEBHOOK_GROUPS = frozenset(_KUBEVIRT_GROUPS)
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 _DEFAULT_TOLERATIONS = (
     ("node.kubernetes.io/not-ready", 300),
@@ -117,17 +122,50 @@ class Admission:
         self._next_ip = int(SERVICE_CIDR.network_address) + 10
         self._node_ports: set[int] = set()
         self._next_port = 30000
+        # what the migration webhook reads (the Store sets itself here)
+        self.reader: kva.Reader | None = None
+        self.clock: Callable[[], float] = time.time
 
     def admit(
         self, rt: ResourceType, obj: Obj, old: Obj | None = None, *, dry_run: bool = False
     ) -> None:
-        """Default ``obj`` in place, then validate it (ApiError 422 when invalid)."""
+        """Mutating webhooks, defaults, validation (422), then validating webhooks."""
+        webhooks = rt.group in _WEBHOOK_GROUPS
+        if webhooks:
+            self._mutating_webhooks(rt, obj, old)
         self.default(rt, obj, old)
         causes = self.validate(rt, obj, old)
         if causes:
             raise invalid_error(rt, obj["metadata"].get("name", ""), causes)
+        if webhooks:
+            self._validating_webhooks(rt, obj, old)
         if rt.group == "" and rt.resource == "services" and not dry_run:
             self._allocate(rt, obj, old)
+
+    # ---------------------------------------------------------------- webhooks
+
+    def _mutating_webhooks(self, rt: ResourceType, obj: Obj, old: Obj | None) -> None:
+        res = rt.resource
+        if rt.group != "kubevirt.io":
+            return
+        if res == "virtualmachines":
+            kva.mutate_vm(obj, old)
+        elif res == "virtualmachineinstances" and old is None:
+            kva.mutate_vmi(obj, self.clock())
+        elif res == "virtualmachineinstancemigrations" and old is None:
+            kva.mutate_migration(obj)
+
+    def _validating_webhooks(self, rt: ResourceType, obj: Obj, old: Obj | None) -> None:
+        res = rt.resource
+        if rt.group == "kubevirt.io":
+            if res == "virtualmachines":
+                kva.validate_vm(obj)
+            elif res == "virtualmachineinstances" and old is None:
+                kva.validate_vmi(obj)
+            elif res == "virtualmachineinstancemigrations" and old is None and self.reader:
+                kva.validate_migration(obj, self.reader)
+        elif res == "datavolumes" and old is None:
+            kva.validate_datavolume(obj)
 
     # ---------------------------------------------------------------- defaulting
 
@@ -154,6 +192,8 @@ class Admission:
                 obj.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
                 if old is None:
                     obj.setdefault("status", {}).setdefault("phase", "Pending")
+            elif res == "secrets":
+                _default_secret(obj)
             elif res == "persistentvolumes" and old is None:
                 obj.setdefault("status", {}).setdefault("phase", "Pending")
         elif rt.group in ("apps", "batch") and res in _TEMPLATE_KINDS and isinstance(spec, dict):
@@ -258,6 +298,22 @@ class Admission:
 
 
 # -------------------------------------------------------------------- pods
+
+
+def _default_secret(obj: Obj) -> None:
+    """Fold write-only ``stringData`` into ``data`` (base64; it wins over ``data``), type Opaque.
+
+    As kube-apiserver does (pkg/apis/core/v1/conversion.go Convert_v1_Secret_To_core_Secret,
+    pkg/apis/core/v1/defaults.go SetDefaults_Secret).
+    """
+    string_data = obj.pop("stringData", None)
+    if isinstance(string_data, dict) and string_data:
+        data = obj.get("data")
+        if not isinstance(data, dict):
+            data = obj["data"] = {}
+        for key, value in string_data.items():
+            data[key] = base64.b64encode(str(value).encode()).decode()
+    obj.setdefault("type", "Opaque")
 
 
 def _pull_policy(image: str) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from . import discovery, httpio
+from . import discovery, httpio, warn
 from .context import SimContext
 from .errors import ApiError, bad_request, path_not_found
 from .handlers import Handlers, Target
@@ -35,16 +35,24 @@ _VERBS: dict[tuple[str, str], str] = {
 _KUBEVIRT_OPS = {(s.parent, s.name) for s in SUBRESOURCES_KUBEVIRT}
 
 
+_WRITES = frozenset(("POST", "PUT", "PATCH", "DELETE"))
+
+
 def _guard(fn: Handler) -> Handler:
     async def wrapper(request: web.Request) -> web.StreamResponse:
+        warnings = warn.begin() if request.method in _WRITES else None
         try:
-            return await fn(request)
+            response = await fn(request)
         except ApiError as exc:
-            return httpio.status_response(exc)
+            response = httpio.status_response(exc)
         except web.HTTPException:
             raise
         except Exception as exc:
-            return httpio.status_response(httpio.internal_error(exc))
+            response = httpio.status_response(httpio.internal_error(exc))
+        if warnings and not response.prepared:
+            for message in warnings:
+                response.headers.add("Warning", warn.header_value(message))
+        return response
 
     return wrapper
 

@@ -11,7 +11,7 @@ from typing import IO, Any, Protocol
 
 import orjson
 
-from .resources import Registry
+from .registry import Registry
 from .store import Obj, Store
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .resources import SUBRESOURCES_KUBEVIRT, Registry, ResourceType
+from .registry import Registry
+from .resources import SUBRESOURCES_KUBEVIRT, ResourceType
 
 KUBE_VERSION = (1, 31, 0)
 SUBRESOURCES_GROUP = "subresources.kubevirt.io"

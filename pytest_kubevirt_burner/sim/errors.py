@@ -34,6 +34,8 @@ class ApiError(Exception):
             "reason": self.reason,
             "code": self.code,
         }
+        if not self.reason:  # metav1.Status omits an empty reason (a webhook's plain denial)
+            del body["reason"]
         if self.details is not None:
             body["details"] = self.details
         return body

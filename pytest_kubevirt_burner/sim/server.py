@@ -21,8 +21,8 @@ from .errors import ApiError
 from .faults import FaultConfig, FaultInjector, parse_faults
 from .metrics import SimMetrics
 from .profiles import load_profile
+from .registry import Registry
 from .requestinfo import status_response
-from .resources import Registry
 from .store import Store
 
 ANONYMOUS_PATHS = ("/healthz", "/readyz", "/livez", "/version", "/metrics")
@@ -51,6 +51,8 @@ class SimConfig:
     # serve requests without an Authorization header as system:anonymous (kubectl never sends
     # credentials to a plain-http server); a wrong token is still 401
     anonymous_auth: bool = False
+    # CustomResourceDefinitions stored before the controllers start (crdload.load_crds)
+    crds: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def with_faults(cls, specs: str | list[str], **kwargs: Any) -> SimConfig:
@@ -137,6 +139,7 @@ class Simulator:
     async def start(self) -> str:
         """Start controllers and listen; returns the base URL."""
         await self.runner.setup()
+        self._store_crds()
         controllers.start(self.ctx)
         await self._listen()
         host, port = self.runner.addresses[0][:2]
@@ -145,6 +148,12 @@ class Simulator:
         self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
         self.faults.schedule_outages(self._unlisten, self._listen)
         return self.url
+
+    def _store_crds(self) -> None:
+        crd_rt = self.registry.lookup("apiextensions.k8s.io", "customresourcedefinitions")
+        for crd in self.config.crds:
+            if self.store.get(crd_rt, None, crd["metadata"]["name"]) is None:
+                self.store.create(crd_rt, crd)
 
     async def _listen(self) -> None:
         self._site = web.TCPSite(self.runner, self.config.host, self.port, reuse_address=True)

@@ -44,11 +44,13 @@ from .errors import (
     not_found,
     qualified,
 )
-from .resources import Registry, ResourceType
+from .registry import Registry
+from .resources import ResourceType
 from .selectors import FieldSelector, LabelSelector, parse_field_selector, parse_label_selector
 
 EventType = Literal["ADDED", "MODIFIED", "DELETED"]
 Obj = dict[str, Any]
+_ObjList = list[Obj]  # for methods of Store, where ``list`` names Store.list
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +159,8 @@ class Store:
         self._dispatching = False
         self._rand = random.Random(seed)
         self._ns_rt = registry.core("namespaces")
+        self.admission.reader = self
+        self.admission.clock = clock
         for ns in default_namespaces:
             self.create(self._ns_rt, {"metadata": {"name": ns}})
 
@@ -241,6 +245,22 @@ class Store:
                 if (lsel is None or lsel(obj)) and (fsel is None or fsel(obj)):
                     out.append(obj)
         return out
+
+    def get_object(self, group: str, resource: str, namespace: str, name: str) -> Obj | None:
+        """The stored object of ``resource.group`` or None (also when the type is not served)."""
+        try:
+            rt = self.registry.lookup(group, resource)
+        except KeyError:
+            return None
+        return self.get(rt, namespace, name)
+
+    def list_objects(self, group: str, resource: str, namespace: str) -> _ObjList:
+        """Stored objects of ``resource.group`` in ``namespace`` ([] when not served)."""
+        try:
+            rt = self.registry.lookup(group, resource)
+        except KeyError:
+            return []
+        return self.list(rt, namespace)
 
     def _sorted_names(self, key: str, ns: str, bucket: dict[str, Obj]) -> _Names:
         names = self._sorted.get((key, ns))

@@ -262,3 +262,230 @@ def test_bad_regression_spec_is_one_usage_error_line(
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: --burner-regression 'podLatency.Redy:P99:10%'*Ready*"])
+
+
+STEADY_SUITE = """
+import pytest
+
+@pytest.mark.density(template="templates/pod.yml", replicas=20, iterations=3, qps=20, burst=10)
+@pytest.mark.slo("podLatency.Ready", p99="30s", p50="20s")
+def test_pods_qps20(burner):
+    burner.run()
+
+@pytest.mark.density(template="templates/cm.yml", replicas=5, qps=50, burst=50)
+def test_configmaps(burner):
+    burner.run()
+
+@pytest.mark.density(template="templates/pod.yml", replicas=2, qps=50, burst=50)
+@pytest.mark.slo("podLatency.Ready", p99="1ms")
+def test_too_strict(burner):
+    burner.run()
+"""
+CONFIGMAP = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm-{{.Replica}}
+data:
+  a: b
+"""
+
+
+class _Summary(HTMLParser):
+    """Rows of the kb-summary table: data attributes and cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict[str, Any]] = []
+        self._in = False
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "table":
+            self._in = "kb-summary" in (a.get("class") or "")
+        elif tag == "tr" and self._in and a.get("data-job"):
+            self.rows.append({**a, "cells": []})
+        elif tag == "td" and self._in and self.rows:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None:
+            self.rows[-1]["cells"].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "table":
+            self._in = False
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def summary_rows(page: str) -> list[dict[str, Any]]:
+    parsed = _Summary()
+    parsed.feed(page)
+    return parsed.rows
+
+
+@pytest.fixture
+def steady_suite(pytester: pytest.Pytester) -> None:
+    pytester.mkdir("templates")
+    (pytester.path / "templates" / "pod.yml").write_text(POD)
+    (pytester.path / "templates" / "cm.yml").write_text(CONFIGMAP)
+    pytester.makepyfile(test_suite=STEADY_SUITE)
+
+
+def test_summary_table_leads_with_failures_thresholds_and_steady_qps(
+    pytester: pytest.Pytester, steady_sim: SimProcess, steady_suite: None
+) -> None:
+    result = run_on(pytester, steady_sim, "--html=report.html", "--self-contained-html")
+    result.assert_outcomes(passed=2, failed=1)
+    page = (pytester.path / "report.html").read_text()
+    # the summary is above pytest-html's results table
+    assert page.index('class="kb-table kb-summary"') < page.index('id="results-table"')
+    rows = summary_rows(page)
+    assert rows[0]["data-job"] == "test-too-strict"  # the failure comes first
+    assert "kb-row-fail" in rows[0]["class"]
+    by_job = {r["data-job"]: r for r in rows}
+    pods = by_job["test-pods-qps20"]
+    steady = float(pods["data-qps-steady"])
+    assert abs(steady - 20) <= 2, steady  # the steady rate, not the burst
+    cells = pods["cells"]
+    assert "Pod 60/60 ready" in cells
+    assert any("SLO ≤ 30s, margin +" in c for c in cells), cells  # P99 beside its threshold
+    assert any("SLO ≤ 20s, margin +" in c for c in cells), cells  # P50 beside its threshold
+    assert "ConfigMap 5/5 created" in by_job["test-configmaps"]["cells"]
+    assert not any("0 ready" in c for c in by_job["test-configmaps"]["cells"])
+    strict = " ".join(by_job["test-too-strict"]["cells"])
+    assert "SLO ≤ 1ms, margin -" in strict
+    # the cross-job plot: one labelled bar per job with latency, at most 8 series per plot
+    assert 'data-plot="kb-summary"' in page
+    for count in re.findall(r'data-series="(\d+)"', page.replace("&#34;", '"')):
+        assert int(count) <= 8
+    # the job's own table: objects without "0 ready" for kinds that have no readiness
+    fragment = extras_html(
+        report_data(pytester.path / "report.html"), "test_suite.py::test_configmaps"
+    )
+    assert "ConfigMap 5/5 created" in fragment and "ready 0" not in fragment
+
+
+def test_summary_table_under_xdist_collects_every_worker(
+    pytester: pytest.Pytester, steady_sim: SimProcess, steady_suite: None
+) -> None:
+    result = run_on(pytester, steady_sim, "-n", "2", "--html=report.html", "-k", "not qps20")
+    result.assert_outcomes(passed=1, failed=1)
+    rows = summary_rows((pytester.path / "report.html").read_text())
+    assert sorted(r["data-job"] for r in rows) == ["test-configmaps", "test-too-strict"]
+
+
+def test_baseline_regression_is_first_highlighted_and_overlaid(
+    pytester: pytest.Pytester, steady_sim: SimProcess, slow_sim: SimProcess, suite: Any
+) -> None:
+    base = pytester.path / "base"
+    run_on(pytester, steady_sim, "--metrics-directory", str(base)).assert_outcomes(passed=2)
+    slow = run_on(
+        pytester,
+        slow_sim,
+        "--html=report.html",
+        "--burner-baseline",
+        str(base),
+        "--burner-regression",
+        "podLatency.Ready:P99:25%",
+    )
+    slow.assert_outcomes(failed=2)
+    page = (pytester.path / "report.html").read_text()
+    rows = summary_rows(page)
+    assert "kb-row-regressed" in rows[0]["class"]
+    assert rows[0]["cells"][-1].startswith("+")  # P99 change against the baseline
+    fragment = extras_html(report_data(pytester.path / "report.html"), "test_suite.py::test_pods")
+    assert "-overlay" in fragment and "baseline (dashed) vs current (solid)" in fragment
+    compare = fragment.split('class="kb-table kb-compare"', 1)[1]
+    first_row = compare.split("<tr", 2)[2]
+    assert "kb-row-regressed" in first_row.split(">", 1)[0]  # regressed quantiles first
+
+
+LIVE_SUITE = """
+import pytest
+
+@pytest.mark.density(template="templates/pod.yml", replicas=30, iterations=2, qps=20, burst=5,
+                     job_pause="1s")
+def test_pods(burner):
+    burner.run()
+
+@pytest.mark.density(template="templates/cm.yml", replicas=5, qps=50, burst=50)
+def test_configmaps(burner):
+    burner.run()
+
+@pytest.mark.density(template="templates/pod.yml", replicas=4, iterations=2, qps=50, burst=50,
+                     churn={"cycles": 2, "percent": 50, "delete_delay": "50ms"})
+def test_churn(burner):
+    burner.run()
+"""
+
+
+def run_in_pty(args: list[str], cwd: Path, timeout: float = 240) -> str:
+    """Run ``args`` with a pseudo-terminal (160 columns) as its stdio; everything it wrote."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import subprocess
+    import termios
+    import time
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": "160"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path.cwd()), env.get("PYTHONPATH")]))
+    proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env)
+    os.close(slave)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # the child closed the terminal
+                    break
+                if not data:
+                    break
+                chunks.append(data)
+            elif proc.poll() is not None:
+                break
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        os.close(master)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_live_progress_on_a_pseudo_terminal(pytester: pytest.Pytester) -> None:
+    import sys
+
+    pytester.mkdir("templates")
+    (pytester.path / "templates" / "pod.yml").write_text(POD)
+    (pytester.path / "templates" / "cm.yml").write_text(CONFIGMAP)
+    pytester.makepyfile(test_live=LIVE_SUITE)
+    out = run_in_pty(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--kube-sim", "test_live.py"],
+        pytester.path,
+    )
+    frames = [f.strip() for f in out.replace("\x1b[K", "").replace("\n", "\r").split("\r")]
+    assert "3 passed" in out, out[-2000:]
+    pods = [f for f in frames if f.startswith("test-pods [")]
+    assert any(re.search(r"\] +\d+% creating \| Pod \d+/60 created", f) for f in pods), pods
+    # the rate shown is the steady one (never the burst) and the ETA comes from it
+    rates = [float(m[1]) for f in pods if (m := re.search(r"\| (\d+\.\d) qps \|", f))]
+    assert rates and all(r < 30 for r in rates), pods
+    assert any(re.search(r"ETA \d", f) for f in pods if "creating" in f), pods
+    assert any("100% pausing 1s" in f for f in pods), pods
+    cms = [f for f in frames if f.startswith("test-configmaps [")]
+    assert cms and all("ConfigMap 5/5 created |" in f for f in cms[-1:]), cms
+    assert not any("0 ready" in f for f in cms)
+    churn = [f for f in frames if f.startswith("test-churn [")]
+    assert any("churn cycle 1 of 2" in f for f in churn), churn
+    assert any("100% churn cycle 2 of 2" in f for f in churn), churn

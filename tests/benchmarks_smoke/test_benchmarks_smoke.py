@@ -32,6 +32,7 @@ CASES = [
         ["; 200 documents", "ContainersReady"],
     ),
     ("bench_scale.py", ["--vms", "50", "--pods", "100"], ["50 vms", "100 pods"]),
+    ("bench_report.py", ["--vms", "200"], ["report size"]),
 ]
 
 

@@ -16,7 +16,7 @@ from aiohttp import web
 from pytest_kubevirt_burner.sim import apiserver
 from pytest_kubevirt_burner.sim.context import GroundTruth, SimContext
 from pytest_kubevirt_burner.sim.controllers import crd
-from pytest_kubevirt_burner.sim.resources import Registry
+from pytest_kubevirt_burner.sim.registry import Registry
 from pytest_kubevirt_burner.sim.store import Store
 
 TOKEN = "sim-test-token"

@@ -113,7 +113,9 @@ def test_dry_run_and_delete_collection(client: ClusterClient) -> None:
     client.delete_collection("v1", "ConfigMap", ns, label_selector="group=a")
 
     def names() -> list[str]:
-        return [c["metadata"]["name"] for c in client.list("v1", "ConfigMap", ns)]
+        # every namespace also holds kube-root-ca.crt, as on real clusters
+        cms = client.list("v1", "ConfigMap", ns)
+        return [c["metadata"]["name"] for c in cms if c["metadata"]["name"] != "kube-root-ca.crt"]
 
     assert eventually(lambda: names() == ["c2"]), names()
 
@@ -175,6 +177,8 @@ def test_list_follows_continue_tokens(client: ClusterClient) -> None:
         )
     stats = RequestStats()
     items, rv = client.list_with_rv("v1", "ConfigMap", ns, limit=5, stats=stats)
+    # every namespace also holds kube-root-ca.crt, as on real clusters
+    items = [i for i in items if i["metadata"]["name"] != "kube-root-ca.crt"]
     assert sorted(i["metadata"]["name"] for i in items) == [f"cm{i:02}" for i in range(23)]
     assert len({i["metadata"]["uid"] for i in items}) == 23
     assert rv and stats.snapshot().requests == {"list": 5}

@@ -21,6 +21,8 @@ class Collector:
         self._cond = threading.Condition()
 
     def __call__(self, event: WatchEvent) -> None:
+        if event.obj["metadata"]["name"] == ROOT_CA:  # in every namespace, as on real clusters
+            return
         with self._cond:
             self.events.append(event)
             self._cond.notify_all()
@@ -31,6 +33,9 @@ class Collector:
 
     def summary(self) -> list[tuple[str, str, bool]]:
         return [(e.type, e.obj["metadata"]["name"], e.synthetic) for e in self.events]
+
+
+ROOT_CA = "kube-root-ca.crt"
 
 
 def start_sim(*, faults: str = "", extra: tuple[str, ...] = ()) -> SimProcess:
@@ -93,7 +98,8 @@ def test_events_arrive_in_order_with_receipt_stamps(sim_client: ClusterClient) -
     walls = [e.received_at_ns for e in sink.events]
     monos = [e.received_monotonic_ns for e in sink.events]
     assert walls == sorted(walls) and monos == sorted(monos)
-    assert watch.events == 5 and watch.relists == 0
+    # + 1: the namespace's kube-root-ca.crt, there as on real clusters
+    assert watch.events == 5 + 1 and watch.relists == 0
 
 
 def test_stop_is_prompt_and_iterator_ends(sim_client: ClusterClient) -> None:
@@ -101,7 +107,8 @@ def test_stop_is_prompt_and_iterator_ends(sim_client: ClusterClient) -> None:
     assert watch.wait_synced(10)
     watch.stop(timeout=5)
     assert watch._thread is not None and not watch._thread.is_alive()
-    assert list(watch) == []  # nothing happened; the iterator ends after stop
+    # nothing happened (but the namespace's root CA ConfigMap); the iterator ends after stop
+    assert [e for e in watch if e.obj["metadata"]["name"] != ROOT_CA] == []
 
 
 @pytest.mark.parametrize("sim_client", [{"faults": "watch-cut=1s"}], indirect=True)
@@ -184,4 +191,4 @@ def test_relist_after_410_emits_only_differences(sim_client: ClusterClient) -> N
     assert summary[4:] == [("MODIFIED", "a2", False)]
     deleted = next(e for e in sink.events if e.type == "DELETED")
     assert deleted.obj == {"metadata": {"name": "a1"}, "data": {"v": "0"}}  # the stripped copy
-    assert watch.size == 6
+    assert watch.size == 6 + 1  # + 1: the namespace's kube-root-ca.crt

@@ -112,8 +112,11 @@ class Browser:
                 self.proc.wait()
 
 
-async def inspect(port: int, url: str, screenshot: Path) -> dict[str, Any]:
-    """Load ``url``; return console errors and plot sizes; save a full-page screenshot."""
+async def inspect(
+    port: int, url: str, screenshot: Path, expression: str = "null", full_page: bool = True
+) -> dict[str, Any]:
+    """Load ``url``; return console errors, plot sizes and ``expression``'s value; save a
+    screenshot (of the whole page, or of the first screen)."""
     async with aiohttp.ClientSession() as http:
         async with http.get(f"http://127.0.0.1:{port}/json/list") as resp:
             targets = await resp.json()
@@ -154,13 +157,18 @@ async def inspect(port: int, url: str, screenshot: Path) -> dict[str, Any]:
                 await asyncio.wait_for(loaded.wait(), 30)
                 await asyncio.sleep(0.5)  # pytest-html renders the table from JSON after load
                 sizes = await call("Runtime.evaluate", expression=PLOT_SIZES, returnByValue=True)
+                value = await call("Runtime.evaluate", expression=expression, returnByValue=True)
                 shot = await call(
-                    "Page.captureScreenshot", format="png", captureBeyondViewport=True
+                    "Page.captureScreenshot", format="png", captureBeyondViewport=full_page
                 )
                 screenshot.write_bytes(base64.b64decode(shot["data"]))
             finally:
                 task.cancel()
-            return {"errors": errors, "plots": sizes["result"]["value"]}
+            return {
+                "errors": errors,
+                "plots": sizes["result"]["value"],
+                "value": value["result"].get("value"),
+            }
 
 
 def test_report_renders_in_headless_chromium(report_html: Path, tmp_path: Path) -> None:
@@ -179,3 +187,69 @@ def test_report_renders_in_headless_chromium(report_html: Path, tmp_path: Path) 
     for name, width, height in plots:
         assert width > 50 and height > 50, (name, width, height)
     assert shot.stat().st_size > 10_000
+
+
+QPS20_SUITE = """
+import pytest
+
+@pytest.mark.density(template="templates/pod.yml", replicas=20, iterations=3, qps=20, burst=10)
+@pytest.mark.slo("podLatency.Ready", p99="30s")
+def test_pods_qps20(burner):
+    burner.run()
+
+@pytest.mark.density(template="templates/pod.yml", replicas=5, qps=50, burst=50)
+def test_few_pods(burner):
+    burner.run()
+"""
+FIRST_SCREEN = """(() => {
+  const box = e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom]; };
+  const table = document.querySelector('table.kb-summary');
+  const plot = document.querySelector('svg.kb-summary-plot');
+  const row = table && table.querySelector('tr[data-job="test-pods-qps20"]');
+  const p99 = row && row.querySelector('td.kb-p99');
+  return {
+    height: window.innerHeight,
+    table: table && box(table),
+    plot: plot && box(plot),
+    p99: p99 && p99.textContent,
+    thresholdInValueCell: !!(p99 && p99.querySelector('.kb-thr')),
+    qps: row && row.querySelector('td.kb-qps').textContent,
+    series: Array.from(document.querySelectorAll('svg.kb-plot')).map(
+      e => [e.dataset.plot, Number(e.dataset.series),
+            e.querySelectorAll('g[id*="legend_"] text').length]),
+  };
+})()"""
+
+
+def test_summary_and_cross_job_plot_are_on_the_first_screen(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    binary = chromium()
+    pytester.mkdir("templates")
+    (pytester.path / "templates" / "pod.yml").write_text(POD)
+    pytester.makepyfile(test_suite=QPS20_SUITE)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--kube-sim", "--html=report.html")
+    result.assert_outcomes(passed=2)
+    browser = Browser(binary, tmp_path / "chromium-profile")
+    shot = tmp_path / "first-screen.png"
+    try:
+        url = (pytester.path / "report.html").as_uri() + "?collapsed="  # every plot drawn
+        seen = asyncio.run(inspect(browser.port(), url, shot, FIRST_SCREEN, full_page=False))
+    finally:
+        browser.stop()
+    print(f"screenshot: {shot}")
+    assert seen["errors"] == []
+    info = seen["value"]
+    # the summary table and the cross-job plot are entirely on the first screen
+    assert info["table"] and info["table"][1] <= info["height"], info
+    assert info["plot"] and info["plot"][1] <= info["height"], info
+    # the SLO threshold and margin sit in the same cell as the measured P99
+    assert info["thresholdInValueCell"] and "SLO ≤ 30s" in info["p99"], info
+    assert "margin +" in info["p99"], info
+    # the steady-state qps of the qps=20 job, not its burst
+    achieved = float(info["qps"].split("/")[0])
+    assert abs(achieved - 20) <= 2, info["qps"]
+    # every plot of the page: at most 8 series (counted by matplotlib and by legend entries)
+    assert len(info["series"]) >= 4, info["series"]
+    for name, series, legend in info["series"]:
+        assert series <= 8 and legend <= 8, (name, series, legend)

@@ -180,3 +180,10 @@ def test_repeat_every_n_iterations(tpl: Path) -> None:
     assert "cannot be used with churn mode 'objects'" in error(
         tpl, repeat_every_n_iterations=2, churn=churn
     )
+
+
+def test_scaling_rounds_up_to_the_scaled_share(tpl: Path) -> None:
+    spec = build(tpl, iterations=5)
+    assert spec.scaled(0.5).iterations == 3  # 2.5 -> 3, never 2
+    assert build(tpl, iterations=10).scaled(0.3).iterations == 3  # 3.0000000000000004 -> 3
+    assert build(tpl, replicas=5).scaled(0.5).objects[0].replicas == 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_kubevirt_burner.indexers.elasticsearch import prepared
+from pytest_kubevirt_burner.indexers.base import prepared
 from pytest_kubevirt_burner.measurements import (
     REGISTRY,
     MeasurementSet,

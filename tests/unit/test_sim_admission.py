@@ -16,7 +16,7 @@ from pytest_kubevirt_burner.sim.admission import (
     qos_class,
 )
 from pytest_kubevirt_burner.sim.errors import ApiError
-from pytest_kubevirt_burner.sim.resources import Registry
+from pytest_kubevirt_burner.sim.registry import Registry
 
 REG = Registry.builtin()
 PODS = REG.core("pods")
@@ -449,9 +449,12 @@ def test_service_headless_nodeport_and_validation() -> None:
 def test_pvc_and_kubevirt_defaults() -> None:
     pvc = admit(PVC, {"metadata": {"name": "p"}, "spec": {}})
     assert pvc["status"] == {"phase": "Pending"} and pvc["spec"]["volumeMode"] == "Filesystem"
-    vm = admit(VM, {"metadata": {"name": "v"}, "spec": {"template": {"spec": {"domain": {}}}}})
+    # a valid VM needs a runStrategy and a DataVolume a source (KubeVirt's and CDI's webhooks)
+    vm_spec = {"runStrategy": "Halted", "template": {"spec": {"domain": {}}}}
+    vm = admit(VM, {"metadata": {"name": "v"}, "spec": vm_spec})
     assert vm["status"] == {}
-    assert admit(DV, {"metadata": {"name": "d"}, "spec": {}})["status"] == {}
+    dv = admit(DV, {"metadata": {"name": "d"}, "spec": {"source": {"blank": {}}}})
+    assert dv["status"] == {}
 
 
 def test_vm_validation() -> None:
@@ -483,3 +486,12 @@ def test_helpers() -> None:
     assert go_quote({"b": "1", "a": "2"}) == 'map[string]string{"a":"2", "b":"1"}'
     e = invalid_error(CM, "c", [{"reason": "X", "message": "m", "field": "f"}])
     assert e.message == 'ConfigMap "c" is invalid: f: m'
+
+
+def test_secret_string_data_is_folded_into_data() -> None:
+    # kube-apiserver pkg/apis/core/v1/conversion.go: stringData overrides data, is not stored
+    secret_rt = Registry.builtin().core("secrets")
+    body = {"metadata": {"name": "s"}, "data": {"a": "eA==", "b": "eQ=="}, "stringData": {"b": "z"}}
+    stored = admit(secret_rt, body)
+    assert stored["data"] == {"a": "eA==", "b": "eg=="}
+    assert "stringData" not in stored and stored["type"] == "Opaque"

@@ -17,7 +17,8 @@ from pytest_kubevirt_burner.sim import controllers
 from pytest_kubevirt_burner.sim.context import GroundTruth, NodeShape, SimContext
 from pytest_kubevirt_burner.sim.controllers.scheduler import parse_quantity
 from pytest_kubevirt_burner.sim.profiles import Profile, load_profile
-from pytest_kubevirt_burner.sim.resources import Registry, ResourceType
+from pytest_kubevirt_burner.sim.registry import Registry
+from pytest_kubevirt_burner.sim.resources import ResourceType
 from pytest_kubevirt_burner.sim.store import Event, Obj, Store, now_rfc3339
 
 Check = Callable[[], Any]

@@ -19,7 +19,8 @@ from pytest_kubevirt_burner.sim.context import GroundTruth, LatencyProfile, Node
 from pytest_kubevirt_burner.sim.controllers.kubevirt import handle_subresource
 from pytest_kubevirt_burner.sim.errors import ApiError
 from pytest_kubevirt_burner.sim.profiles import Distribution, Profile
-from pytest_kubevirt_burner.sim.resources import Registry, ResourceType
+from pytest_kubevirt_burner.sim.registry import Registry
+from pytest_kubevirt_burner.sim.resources import ResourceType
 from pytest_kubevirt_burner.sim.store import Obj, Store, now_rfc3339
 
 NS = "default"
@@ -227,10 +228,11 @@ def test_run_strategies() -> None:
         sim.sub("virtualmachines", "legacyoff", "start")
         vm = await sim.vm_ready("legacyoff")
         assert vm["spec"]["running"] is True and "runStrategy" not in vm["spec"]
-        # both set is rejected as invalid by the controller's Failure condition
-        sim.store.create(sim.vm, vm_body("both", running=True, runStrategy="Always"), NS)
-        vm = await sim.until(lambda: cond(sim.get(sim.vm, "both") or {}, "Failure"))
-        assert "mutually exclusive" in vm["message"]
+        # both set is refused by virt-api's VM webhook (vms-admitter.go validateRunStrategy)
+        with pytest.raises(ApiError) as err:
+            sim.store.create(sim.vm, vm_body("both", running=True, runStrategy="Always"), NS)
+        assert err.value.code == 422
+        assert "Running and RunStrategy are mutually exclusive" in err.value.message
 
     run(body)
 
@@ -372,18 +374,21 @@ def test_migration_to_another_node() -> None:
         assert target_pod["metadata"]["name"] == ms["targetPod"] != source_pod["metadata"]["name"]
         assert vmi["status"]["activePods"] == {target_pod["metadata"]["uid"]: ms["targetNode"]}
         await sim.vm_ready("vm")
-        # migrating a VMI that is not running fails
-        sim.store.create(
-            sim.vmim,
-            {
-                "apiVersion": "kubevirt.io/v1",
-                "kind": "VirtualMachineInstanceMigration",
-                "metadata": {"name": "bad"},
-                "spec": {"vmiName": "nope"},
-            },
-            NS,
-        )
-        await sim.until(lambda: sim.phase(sim.vmim, "bad") == "Failed")
+        # migrating a VMI that does not exist is refused by virt-api's migration webhook
+        # (migration-create-admitter.go)
+        with pytest.raises(ApiError) as err:
+            sim.store.create(
+                sim.vmim,
+                {
+                    "apiVersion": "kubevirt.io/v1",
+                    "kind": "VirtualMachineInstanceMigration",
+                    "metadata": {"name": "bad"},
+                    "spec": {"vmiName": "nope"},
+                },
+                NS,
+            )
+        assert err.value.code == 400
+        assert err.value.message.endswith('the VMI "default/nope" does not exist')
         # a second migration moves it again
         sim.sub("virtualmachines", "vm", "migrate")
         await sim.until(

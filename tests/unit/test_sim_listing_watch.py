@@ -9,7 +9,7 @@ import pytest
 from pytest_kubevirt_burner.sim.discovery import version_priority
 from pytest_kubevirt_burner.sim.errors import ApiError
 from pytest_kubevirt_burner.sim.listing import decode_continue, encode_continue
-from pytest_kubevirt_burner.sim.resources import Registry
+from pytest_kubevirt_burner.sim.registry import Registry
 from pytest_kubevirt_burner.sim.watchhub import Encoder, Watcher, _Rec, compile_matcher
 
 

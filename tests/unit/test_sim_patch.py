@@ -17,7 +17,7 @@ from pytest_kubevirt_burner.sim.patch import (
     apply_patch,
     is_builtin,
 )
-from pytest_kubevirt_burner.sim.resources import Registry
+from pytest_kubevirt_burner.sim.registry import Registry
 
 REG = Registry.builtin()
 PODS = REG.core("pods")

@@ -7,7 +7,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from pytest_kubevirt_burner.sim.metrics import SimMetrics, fake_pprof
-from pytest_kubevirt_burner.sim.resources import Registry
+from pytest_kubevirt_burner.sim.registry import Registry
 from pytest_kubevirt_burner.sim.store import Event, EventType
 
 REG = Registry.builtin()

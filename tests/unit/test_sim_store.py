@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pytest_kubevirt_burner.sim.errors import ApiError
-from pytest_kubevirt_burner.sim.resources import Registry
+from pytest_kubevirt_burner.sim.registry import Registry
 from pytest_kubevirt_burner.sim.store import NAME_CHARS, Event, Store, now_rfc3339
 
 REG = Registry.builtin()
@@ -721,12 +721,9 @@ def test_delete_collection_skips_objects_removed_by_listeners(store: Store) -> N
 
 
 def test_remove_type(store: Store, events: list[Event]) -> None:
-    store.create(
-        VM, {"metadata": {"name": "v1"}, "spec": {"template": {"spec": {"domain": {}}}}}, "ns1"
-    )
-    store.create(
-        VM, {"metadata": {"name": "v2"}, "spec": {"template": {"spec": {"domain": {}}}}}, "default"
-    )
+    spec = {"runStrategy": "Halted", "template": {"spec": {"domain": {}}}}
+    store.create(VM, {"metadata": {"name": "v1"}, "spec": spec}, "ns1")
+    store.create(VM, {"metadata": {"name": "v2"}, "spec": spec}, "default")
     assert store.remove_type(VM) == 2
     assert store.list(VM) == [] and [e.type for e in events[-2:]] == ["DELETED", "DELETED"]
     assert "kubevirt.io/virtualmachines" not in store.objects_count()

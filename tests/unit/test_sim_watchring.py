@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from pytest_kubevirt_burner.sim.context import GroundTruth, SimContext
-from pytest_kubevirt_burner.sim.resources import Registry
+from pytest_kubevirt_burner.sim.registry import Registry
 from pytest_kubevirt_burner.sim.selectors import parse_field_selector, parse_label_selector
 from pytest_kubevirt_burner.sim.store import Store
 from pytest_kubevirt_burner.sim.watchhub import Watcher, WatchHub, compile_matcher

@@ -7,6 +7,7 @@ from types import ModuleType
 
 from ..context import SimContext
 from . import (
+    cluster,
     created,
     gc,
     jobs,
@@ -16,12 +17,14 @@ from . import (
     scheduler,
     services,
     sets,
+    slices,
     volumes,
     workloads,
 )
 
 # nodes first (the scheduler and DaemonSets need them), then pod placement and lifecycle,
-# then owners of pods, then cluster plumbing; CRDs and KubeVirt last
+# then owners of pods, then cluster plumbing (standing objects last: they need the nodes);
+# CRDs and KubeVirt last
 _BUILTIN: tuple[ModuleType, ...] = (
     created,
     nodes,
@@ -33,7 +36,9 @@ _BUILTIN: tuple[ModuleType, ...] = (
     sets,
     jobs,
     services,
+    slices,
     volumes,
+    cluster,
 )
 _OPTIONAL = ("crd", "kubevirt")
 

@@ -124,9 +124,24 @@ def _schedule_progress(kv: Kv, dv: Obj) -> None:
     kv.ctx.schedule(key, kv.ctx.delay("DataVolume.Succeeded") / 2, fire)
 
 
+def _profile_claim_properties(kv: Kv, storage_class: str | None) -> dict[str, Any] | None:
+    """The first claimPropertySet of the StorageProfile of ``storage_class`` (default class)."""
+    profile = kv.ctx.store.get_object(
+        "cdi.kubevirt.io", "storageprofiles", "", storage_class or "standard"
+    )
+    sets = ((profile or {}).get("status") or {}).get("claimPropertySets") or []
+    return sets[0] if sets and isinstance(sets[0], dict) else None
+
+
 def _create_pvc(kv: Kv, dv: Obj) -> Obj | None:
     m, spec = meta(dv), dv.get("spec") or {}
     claim = copy.deepcopy(spec.get("pvc") or spec.get("storage") or {})
+    if "pvc" not in spec and not claim.get("accessModes"):
+        # the storage API takes what the class's StorageProfile recommends (its first set)
+        prop = _profile_claim_properties(kv, claim.get("storageClassName"))
+        if prop:
+            claim["accessModes"] = list(prop.get("accessModes") or ["ReadWriteOnce"])
+            claim.setdefault("volumeMode", prop.get("volumeMode") or "Filesystem")
     claim.setdefault("accessModes", ["ReadWriteOnce"])
     claim.setdefault("volumeMode", "Filesystem")
     claim.setdefault("resources", {}).setdefault("requests", {}).setdefault("storage", "1Gi")

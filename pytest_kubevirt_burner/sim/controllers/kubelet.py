@@ -42,10 +42,12 @@ def _image_id(image: str) -> str:
     return f"{repo}@sha256:{hashlib.sha256(image.encode()).hexdigest()}"
 
 
-def _container_statuses(pod: Obj, state: dict[str, Any], ready: bool, started: bool) -> list[Any]:
+def _container_statuses(
+    pod: Obj, state: dict[str, Any], ready: bool, started: bool, key: str = "containers"
+) -> list[Any]:
     uid = uid_of(pod)
     out = []
-    for c in (pod.get("spec") or {}).get("containers") or []:
+    for c in (pod.get("spec") or {}).get(key) or []:
         image = str(c.get("image", ""))
         st: dict[str, Any] = {
             "name": c.get("name", ""),
@@ -239,6 +241,12 @@ def _initialize(at: float, host_ip: str, pod_ip: str) -> Any:
         st["containerStatuses"] = _container_statuses(
             pod, {"waiting": {"reason": "ContainerCreating"}}, False, False
         )
+        if pod["spec"].get("initContainers"):  # they ran to completion before Initialized
+            stamp = now_rfc3339(at)
+            done = {"exitCode": 0, "reason": "Completed", "startedAt": stamp, "finishedAt": stamp}
+            st["initContainerStatuses"] = _container_statuses(
+                pod, {"terminated": done}, True, False, "initContainers"
+            )
 
     return fn
 

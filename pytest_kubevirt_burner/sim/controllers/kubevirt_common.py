@@ -17,6 +17,7 @@ log = logging.getLogger("pytest_kubevirt_burner.sim.kubevirt")
 KV_API = "kubevirt.io/v1"
 CDI_API = "cdi.kubevirt.io/v1beta1"
 VMI_FINALIZER = "foregroundDeleteVirtualMachine"
+VIRT_CONTROLLER = "virtualmachine-controller"  # the Events' source component
 VM_FINALIZER = "kubevirt.io/virtualMachineControllerFinalize"
 LAUNCHER_IMAGE = "quay.io/kubevirt/virt-launcher:v1.6.0"
 MIGRATION_LABEL = "kubevirt.io/migrationJobUID"

@@ -164,6 +164,7 @@ def launcher_pod(ctx: SimContext, vmi: Obj, migration: Obj | None = None) -> Obj
     grace = int(spec.get("terminationGracePeriodSeconds", 30))
     pod_spec: dict[str, Any] = {
         "containers": containers,
+        **({"initContainers": init_containers(vmi)} if len(containers) > 1 else {}),
         "restartPolicy": "Never",
         "dnsPolicy": "ClusterFirst",
         "automountServiceAccountToken": False,
@@ -178,6 +179,8 @@ def launcher_pod(ctx: SimContext, vmi: Obj, migration: Obj | None = None) -> Obj
             {"name": "sockets", "emptyDir": {}},
         ],
     }
+    if "initContainers" in pod_spec:
+        pod_spec["volumes"].append({"name": "virt-bin-share-dir", "emptyDir": {}})
     for key in ("nodeSelector", "tolerations", "priorityClassName", "subdomain"):
         if spec.get(key):
             pod_spec[key] = copy.deepcopy(spec[key])
@@ -219,6 +222,48 @@ def launcher_pod(ctx: SimContext, vmi: Obj, migration: Obj | None = None) -> Obj
         },
         "spec": pod_spec,
     }
+
+
+def init_containers(vmi: Obj) -> list[dict[str, Any]]:
+    """virt-controller's init containers for containerDisks (services/template.go,
+    container-disk/container-disk.go): copy the container-disk binary, pre-pull each image."""
+    nonroot = {
+        "runAsUser": 107,
+        "runAsNonRoot": True,
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    minimal = {
+        "requests": {"cpu": "1m", "memory": "1M", "ephemeral-storage": "50M"},
+        "limits": {"cpu": "10m", "memory": "40M"},
+    }
+    out: list[dict[str, Any]] = [
+        {
+            "name": "container-disk-binary",
+            "image": LAUNCHER_IMAGE,
+            "imagePullPolicy": "IfNotPresent",
+            "command": ["/usr/bin/cp"],
+            "args": ["--preserve=all", "/usr/bin/container-disk", "/init/usr/bin/container-disk"],
+            "resources": minimal,
+            "securityContext": nonroot,
+            "volumeMounts": [{"name": "virt-bin-share-dir", "mountPath": "/init/usr/bin"}],
+        }
+    ]
+    for vol in (vmi.get("spec") or {}).get("volumes") or []:
+        disk = vol.get("containerDisk")
+        if disk:
+            out.append(
+                {
+                    "name": f"volume{vol['name']}-init",
+                    "image": disk.get("image", ""),
+                    "imagePullPolicy": disk.get("imagePullPolicy", "IfNotPresent"),
+                    "command": ["/usr/bin/container-disk"],
+                    "args": ["--no-op"],
+                    "resources": minimal,
+                    "securityContext": nonroot,
+                }
+            )
+    return out
 
 
 def pod_ready(pod: Obj) -> bool:

@@ -27,6 +27,8 @@ from .kubevirt_state import Fired, Kv
 KIND = "vmim"
 # virt-config ParallelMigrationsPerClusterDefault
 PARALLEL_MIGRATIONS = 5
+# virt-config ParallelOutboundMigrationsPerNodeDefault
+PARALLEL_OUTBOUND_PER_NODE = 2
 ACTIVE = ("Scheduling", "Scheduled", "PreparingTarget", "TargetReady", "Running")
 NEXT = {
     "Scheduled": "PreparingTarget",
@@ -58,6 +60,7 @@ def reconcile_vmim(kv: Kv, ns: str, name: str, fired: Fired) -> None:
         return
     if phase == "Pending":
         if _others_active(kv, ns, name, vmi_name):
+            kv.waiting_migrations.add((ns, name))
             return
         if kv.due(KIND, mig, "Scheduling", "VirtualMachineInstanceMigration.Scheduling", fired):
             _scheduling(kv, mig, vmi)
@@ -80,9 +83,12 @@ def reconcile_vmim(kv: Kv, ns: str, name: str, fired: Fired) -> None:
 
 
 def _others_active(kv: Kv, ns: str, name: str, vmi_name: str) -> bool:
-    """Whether this migration has to wait: same VMI in flight or the cluster limit reached."""
-    active = 0
-    for (mns, _), names in kv.vmims_by_vmi.items():
+    """Whether this migration has to wait: same VMI in flight, or the cluster (5) or source
+    node (2 outbound) limit reached (virt-controller's migration controller)."""
+    vmi = kv.ctx.store.get(kv.t.vmi, ns, vmi_name)
+    node = status(vmi).get("nodeName") if vmi is not None else None
+    active = from_node = 0
+    for (mns, other_vmi), names in kv.vmims_by_vmi.items():
         for other in names:
             if (mns, other) == (ns, name):
                 continue
@@ -92,7 +98,13 @@ def _others_active(kv: Kv, ns: str, name: str, vmi_name: str) -> bool:
             if mns == ns and (obj.get("spec") or {}).get("vmiName") == vmi_name:
                 return True
             active += 1
-    return active >= PARALLEL_MIGRATIONS
+            source = (status(obj).get("migrationState") or {}).get("sourceNode")
+            if source is None:
+                peer = kv.ctx.store.get(kv.t.vmi, mns, other_vmi)
+                source = status(peer).get("nodeName") if peer is not None else None
+            if node is not None and source == node:
+                from_node += 1
+    return active >= PARALLEL_MIGRATIONS or from_node >= PARALLEL_OUTBOUND_PER_NODE
 
 
 def _target_pod(kv: Kv, mig: Obj, vmi: Obj) -> Obj | None:

@@ -29,6 +29,8 @@ class Kv:
         # migrations by (namespace, vmiName) and (namespace, name) by migration uid
         self.vmims_by_vmi: dict[tuple[str, str], set[str]] = {}
         self.vmim_by_uid: dict[str, tuple[str, str]] = {}
+        # migrations held back by the parallelism limits, woken when a migration ends
+        self.waiting_migrations: set[tuple[str, str]] = set()
 
     # ---- queueing -------------------------------------------------------------------------
 
@@ -118,6 +120,10 @@ class Kv:
                 peers.add(name)
                 self.vmim_by_uid[uid(obj)] = (ns, name)
             self.enqueue("vmim", ns, name)
+            if self._migration_ended(ev):  # a parallelism slot is free: wake waiting ones
+                waiting, self.waiting_migrations = self.waiting_migrations, set()
+                for wns, wname in waiting:
+                    self.enqueue("vmim", wns, wname)
         elif key == t.vmirs.key:
             self.enqueue("vmirs", ns, name)
         elif key == t.dv.key:
@@ -125,6 +131,13 @@ class Kv:
             self._enqueue_owner(obj, ns, "VirtualMachine", "vm")
         elif key == t.pvc.key:
             self._enqueue_owner(obj, ns, "DataVolume", "dv")
+
+    @staticmethod
+    def _migration_ended(ev: Event) -> bool:
+        final = ("Succeeded", "Failed")
+        phase = (ev.obj.get("status") or {}).get("phase")
+        before = ((ev.old or {}).get("status") or {}).get("phase")
+        return ev.type == "DELETED" or (phase in final and before not in final)
 
     def _enqueue_owner(self, obj: Obj, ns: str, kind: str, handler: str) -> dict[str, Any] | None:
         ref = controller_ref(obj)
@@ -151,6 +164,9 @@ class Kv:
             self.enqueue("vmim", *self.vmim_by_uid[job])
 
     def _on_vmi(self, ev: Event, ns: str, name: str) -> None:
+        if ev.type == "ADDED" and (ev.obj.get("status") or {}).get("phase") == "Pending":
+            # the mutating webhook stored it Pending: its transition happened just now
+            self.ctx.ground_truth.record(ev.obj, "Pending", self.ctx.clock())
         self.enqueue("vmi", ns, name)
         ref = controller_ref(ev.obj)
         if ref is not None:

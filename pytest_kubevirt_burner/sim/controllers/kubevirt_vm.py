@@ -7,10 +7,12 @@ from typing import Any
 
 from ..errors import ApiError
 from ..store import Obj
+from ._common import emit_event
 from .kubevirt_common import (
     CDI_API,
     FINAL_PHASES,
     KV_API,
+    VIRT_CONTROLLER,
     VM_FINALIZER,
     VMI_FINALIZER,
     cond_true,
@@ -44,6 +46,24 @@ def run_strategy(vm: Obj) -> tuple[str, str | None]:
     if strategy:
         return str(strategy), None
     return ("Always" if running else "Halted"), None
+
+
+# conditions the VM keeps for itself (virt-controller watch/vm/vm.go syncConditions)
+_NOT_SYNCED = ("Ready", "Failure", "RestartRequired")
+
+
+def _sync_vmi_conditions(st: dict[str, Any], vmi: Obj) -> None:
+    """Copy every VMI condition but Ready/Failure/RestartRequired; drop those the VMI lost."""
+    copied = {}
+    for c in status(vmi).get("conditions") or []:
+        if c.get("type") in _NOT_SYNCED:
+            continue
+        entry = {k: c[k] for k in ("type", "status", "reason", "message") if k in c}
+        entry["lastProbeTime"] = c.get("lastProbeTime")
+        entry["lastTransitionTime"] = c.get("lastTransitionTime")
+        copied[c.get("type")] = entry
+    conds = [c for c in st.get("conditions") or [] if c.get("type") in _NOT_SYNCED]
+    st["conditions"] = conds + list(copied.values())
 
 
 def start_requested(vm: Obj) -> bool:
@@ -184,6 +204,12 @@ def _create_vmi(kv: Kv, vm: Obj, paused: bool) -> None:
     except ApiError as err:
         if err.reason != "AlreadyExists":
             raise
+        return
+    # virt-controller watch/vm/vm.go
+    message = (
+        f"Started the virtual machine by creating the new virtual machine instance {m['name']}"
+    )
+    emit_event(kv.ctx, vm, "SuccessfulCreate", message, VIRT_CONTROLLER, kv.ctx.clock())
 
 
 def _ensure_datavolumes(kv: Kv, vm: Obj) -> list[Obj | None]:
@@ -284,7 +310,6 @@ def _update_status(
     old_printable = status(vm).get("printableStatus")
     at, ts = now(kv.ctx)
     vmi_ready_cond = condition(vmi, "Ready") if vmi is not None else None
-    paused = condition(vmi, "Paused") if vmi is not None else None
 
     def fn(st: dict[str, Any]) -> None:
         st["created"] = vmi is not None
@@ -304,17 +329,8 @@ def _update_status(
                 reason = str(vmi_ready_cond.get("reason") or reason)
                 message = str(vmi_ready_cond.get("message") or message)
             set_condition(st, "Ready", "False", ts, reason, message)
-        if paused is not None:
-            set_condition(
-                st,
-                "Paused",
-                str(paused.get("status")),
-                str(paused.get("lastTransitionTime")),
-                str(paused.get("reason") or ""),
-                str(paused.get("message") or ""),
-            )
-        else:
-            drop_condition(st, "Paused")
+        if vmi is not None:
+            _sync_vmi_conditions(st, vmi)
         if err is not None:
             set_condition(st, "Failure", "True", ts, "FailedCreate", err)
         else:

@@ -7,9 +7,12 @@ from typing import Any
 from ..context import SimContext
 from ..errors import ApiError
 from ..store import Obj
+from . import kubevirt_migratable
+from ._common import emit_event
 from .kubevirt_common import (
     FINAL_PHASES,
     LAUNCHER_IMAGE,
+    VIRT_CONTROLLER,
     VMI_FINALIZER,
     Types,
     add_phase,
@@ -47,7 +50,7 @@ def reconcile_vmi(kv: Kv, ns: str, name: str, fired: Fired) -> None:
     if deleting(vmi):
         _reconcile_deleting(kv, vmi, phase, fired)
         return
-    if phase == "":
+    if phase == "" or (phase == "Pending" and not _has_condition(vmi, "Ready")):
         _pending(kv, vmi)
     elif phase == "Pending":
         if kv.due(KIND, vmi, "Scheduling", "VirtualMachineInstance.Scheduling", fired):
@@ -83,21 +86,45 @@ def _pending(kv: Kv, vmi: Obj) -> None:
             or vmi
         )
 
+    admitted = status(vmi).get("phase") == "Pending"  # set by the mutating webhook
+
     def fn(st: dict[str, Any], ts: str) -> None:
-        add_phase(st, "Pending", ts)
+        if not admitted:
+            add_phase(st, "Pending", ts)
         st.setdefault("guestOSInfo", {})
         st.setdefault("activePods", {})
         st["runtimeUser"] = 107
         set_condition(st, "Ready", "False", ts, *NOT_RUNNING)
 
-    transition(kv.ctx, kv.t.vmi, vmi, "Pending", fn)
+    if admitted:  # its ground truth was recorded when the VMI was stored
+        write_status(kv.ctx, kv.t.vmi, vmi, lambda st: fn(st, now(kv.ctx)[1]))
+    else:
+        transition(kv.ctx, kv.t.vmi, vmi, "Pending", fn)
+
+
+def _pod_condition_time(pod: Obj, ctype: str) -> str | None:
+    for c in status(pod).get("conditions") or []:
+        if c.get("type") == ctype and c.get("status") == "True":
+            return c.get("lastTransitionTime")  # type: ignore[no-any-return]
+    return None
+
+
+def _has_condition(obj: Obj, ctype: str) -> bool:
+    return any(c.get("type") == ctype for c in status(obj).get("conditions") or [])
 
 
 def _scheduling(kv: Kv, vmi: Obj) -> None:
     if kv.current_pod(vmi) is None:
         for _ in range(5):
             try:
-                kv.ctx.store.create(kv.t.pod, launcher_pod(kv.ctx, vmi), meta(vmi)["namespace"])
+                pod = kv.ctx.store.create(
+                    kv.t.pod, launcher_pod(kv.ctx, vmi), meta(vmi)["namespace"]
+                )
+                # virt-controller watch/vmi/lifecycle.go
+                message = f"Created virtual machine pod {meta(pod)['name']}"
+                emit_event(
+                    kv.ctx, vmi, "SuccessfulCreate", message, VIRT_CONTROLLER, now(kv.ctx)[0]
+                )
                 break
             except ApiError as err:
                 if err.reason != "AlreadyExists":
@@ -140,6 +167,7 @@ def _scheduled(kv: Kv, vmi: Obj, pod: Obj) -> None:
         )
     spec = vmi.get("spec") or {}
     cpu = (spec.get("domain") or {}).get("cpu") or {}
+    migratable = kubevirt_migratable.conditions(kv.ctx, vmi)
 
     def fn(st: dict[str, Any], ts: str) -> None:
         add_phase(st, "Scheduled", ts)
@@ -156,7 +184,8 @@ def _scheduled(kv: Kv, vmi: Obj, pod: Obj) -> None:
         st["machine"] = {"type": "q35"}
         st["selinuxContext"] = "none"
         drop_condition(st, "PodScheduled")
-        set_condition(st, "LiveMigratable", "True", ts)
+        for ctype, cstatus, reason, message in migratable:
+            set_condition(st, ctype, cstatus, ts, reason, message)
 
     transition(kv.ctx, kv.t.vmi, vmi, "Scheduled", fn)
 
@@ -216,8 +245,21 @@ def _running(kv: Kv, vmi: Obj, pod: Obj) -> None:
             )
         else:
             set_condition(st, "Ready", "True", ts)
+            # virt-controller copies the launcher pod's Ready condition (its transition time)
+            pod_ready_at = _pod_condition_time(pod, "Ready")
+            if pod_ready_at:
+                for c in st["conditions"]:
+                    if c.get("type") == "Ready":
+                        c["lastTransitionTime"] = pod_ready_at
 
-    transition(kv.ctx, kv.t.vmi, vmi, "Running", fn, ("Paused",) if paused else ())
+    new = transition(kv.ctx, kv.t.vmi, vmi, "Running", fn, ("Paused",) if paused else ())
+    if new is not None:  # virt-handler vm.go: the domain was defined, then started
+        at, node = now(kv.ctx)[0], str(status(new).get("nodeName") or "")
+        emit_event(
+            kv.ctx, new, "Created", "VirtualMachineInstance defined.", "virt-handler", at, node
+        )
+        started = "VirtualMachineInstance started."
+        emit_event(kv.ctx, new, "Started", started, "virt-handler", at + 1e-6, node)
 
 
 def _fail(kv: Kv, vmi: Obj, reason: str, message: str) -> None:
