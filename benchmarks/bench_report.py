@@ -227,8 +227,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--vms", type=int, default=10_000)
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT / "tests" / "integration"))
-    from test_report_browser import Browser, chromium  # type: ignore[import-not-found]
+    # the browser driver of the report tests (ROOT is on sys.path: tests/ is a package)
+    from tests.integration.test_report_browser import Browser, chromium
 
     with tempfile.TemporaryDirectory() as tmp:
         page, seconds = render(Path(tmp), args.vms)
