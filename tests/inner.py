@@ -30,6 +30,21 @@ spec:
     image: registry.k8s.io/pause:3.9
 """
 
+VM = """\
+apiVersion: kubevirt.io/v1
+kind: VirtualMachine
+metadata:
+  name: vm-{{.Replica}}
+spec:
+  runStrategy: Always
+  template:
+    spec:
+      domain:
+        devices: {}
+        resources: {requests: {memory: 128Mi}}
+      terminationGracePeriodSeconds: 0
+"""
+
 
 def simulator(**kwargs: Any) -> Iterator[SimProcess]:
     """A started SimProcess for a fixture to ``yield from``; cleaned up afterwards."""

@@ -19,22 +19,8 @@ from pytest_kubevirt_burner.indexers.local import iter_documents
 from pytest_kubevirt_burner.sim.process import SimProcess
 
 from ..esdouble import FLAVORS, EsDouble
-from ..inner import POD, run_inner, write_templates
+from ..inner import POD, VM, run_inner, write_templates
 
-VM = """\
-apiVersion: kubevirt.io/v1
-kind: VirtualMachine
-metadata:
-  name: vm-{{.Replica}}
-spec:
-  runStrategy: Always
-  template:
-    spec:
-      domain:
-        devices: {}
-        resources: {requests: {memory: 128Mi}}
-      terminationGracePeriodSeconds: 0
-"""
 DV = """\
 apiVersion: cdi.kubevirt.io/v1beta1
 kind: DataVolume

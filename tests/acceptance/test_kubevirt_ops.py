@@ -12,23 +12,9 @@ from pytest_kubevirt_burner.measurements.timeutil import parse_ts
 from pytest_kubevirt_burner.measurements.writer import read_json_array
 from pytest_kubevirt_burner.sim.process import SimProcess
 
+from ..inner import VM, simulator, write_templates
 from ..inner import run_inner as _run
-from ..inner import simulator, write_templates
 
-VM = """\
-apiVersion: kubevirt.io/v1
-kind: VirtualMachine
-metadata:
-  name: vm-{{.Replica}}
-spec:
-  runStrategy: Always
-  template:
-    spec:
-      domain:
-        devices: {}
-        resources: {requests: {memory: 128Mi}}
-      terminationGracePeriodSeconds: 0
-"""
 DISK = """\
 apiVersion: cdi.kubevirt.io/v1beta1
 kind: DataVolume
